@@ -1,0 +1,104 @@
+"""The `newscorpus` command: parses arguments and calls the stage that does the work."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .layout import Layout
+from .problems import InputError, Report
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__)
+studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, serve.")
+app.add_typer(studio_app, name="studio")
+
+RootOption = Annotated[Path, typer.Option("--root", help="The corpus folder (holds corpus/, annotations/, schema/).")]
+FORMATS = ("text", "json", "github")
+
+
+class CommandError(Exception):
+    """A failure the user can act on: printed as one line, exit status 1."""
+
+
+def fail(message: str, code: int = 1):
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def add(
+    file: Annotated[Path, typer.Argument(help="A UTF-8 text file; its first line is the title unless --title is given.")],
+    article_id: Annotated[str, typer.Option("--id", help="The article id: ^[a-z0-9][a-z0-9._-]{0,127}$, never changed.")],
+    source: Annotated[str, typer.Option(help="Publisher; selects the boilerplate rules in corpus/boilerplate.json.")],
+    title: Annotated[Optional[str], typer.Option()] = None,
+    url: Annotated[Optional[str], typer.Option()] = None,
+    published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD")] = None,
+    language: Annotated[str, typer.Option()] = "en",
+    license: Annotated[Optional[str], typer.Option("--license")] = None,
+    root: RootOption = Path("."),
+):
+    """Ingest a text file into a corpus shard, with the source's boilerplate removed."""
+    from .ingest import add_article, load_boilerplate_rules, make_article
+
+    layout = Layout(root)
+    try:
+        raw = file.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"{file}: cannot read as UTF-8 text: {err}")
+    record = make_article(raw, article_id=article_id, source=source, rules=load_boilerplate_rules(layout, source),
+                          title=title, language=language, url=url, published=published, license=license)
+    path = add_article(layout, record)
+    typer.echo(f"added {article_id} to {layout.relative(path)} ({len(record['text'])} characters)")
+
+
+@app.command()
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Report only problems in these files (all files are still read).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json or github (workflow annotations).")] = "text",
+    root: RootOption = Path("."),
+):
+    """Check corpus/, annotations/ and the taxonomy against the schemas and each other."""
+    from . import validate as stage
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}", 2)
+    layout = Layout(root)
+    report, _ = stage.validate(layout)
+    if paths:
+        wanted = {layout.relative(p) for p in paths}
+        report = Report([p for p in report.problems if p.file in wanted], report.counts)
+    typer.echo(report.render(fmt))
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def main() -> None:
+    """Entry point: bad input and failures the user can act on end with a message, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except InputError as err:
+        typer.echo(err.report.render_text(), err=True)
+        typer.echo(f"error: {err.what}", err=True)
+        sys.exit(1)
+    except CommandError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    except typer.Exit as err:
+        sys.exit(err.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as err:  # a bug or an environment failure: one line, with the way to see more
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        if os.environ.get("NEWSCORPUS_DEBUG"):
+            raise
+        typer.echo(f"error: {type(err).__name__}: {err} (set NEWSCORPUS_DEBUG=1 for the traceback)", err=True)
+        sys.exit(3)

@@ -1,0 +1,235 @@
+"""Label Studio exports read into plain annotation records, with every check that needs the task text.
+
+Offsets come back in code points. Older Label Studio versions stored UTF-16 units: that is proven
+per span (the code-point slice differs from value.text, the UTF-16 slice matches) and converted,
+with a warning. Nothing is ever re-aligned by searching the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ingest import decode_bytes
+from .layout import Layout
+from .problems import Problem, Report
+from .schemas import SchemaCheck
+from .taxonomy import Taxonomy
+
+
+def text_digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@dataclass
+class AnnotationRecord:
+    """One annotator's work on one task, as the release's `annotations` config stores it."""
+
+    article_id: str
+    task_id: int
+    annotation_id: int
+    annotator: str
+    ground_truth: bool
+    cancelled: bool
+    export: str
+    entities: list[Span] = field(default_factory=list)
+    title_entities: list[Span] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ArticleDigest:
+    text: bytes
+    title: bytes
+
+
+def annotator_name(completed_by) -> str:
+    if isinstance(completed_by, dict):
+        return completed_by.get("email") or f"user:{completed_by.get('id')}"
+    return f"user:{completed_by}" if completed_by is not None else "unknown"
+
+
+def utf16_to_codepoints(text: str, units: int) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")[: 2 * units].decode("utf-16-le", "ignore"))
+
+
+def collapse_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+class TaskReader:
+    """Turns one task's annotations into AnnotationRecords, reporting what it cannot take."""
+
+    def __init__(self, taxonomy: Taxonomy, file: str):
+        self.taxonomy = taxonomy
+        self.file = file
+        self.entity_labels = frozenset(taxonomy.entity_names)
+        self.topic_labels = frozenset(taxonomy.topic_names)
+        self.span_targets = {(taxonomy.entity_control, taxonomy.entity_object): "text"}
+        if taxonomy.title_control and taxonomy.title_object:
+            self.span_targets[(taxonomy.title_control, taxonomy.title_object)] = "title"
+
+    def read(self, index: int, task: dict) -> tuple[list[AnnotationRecord], list[Problem]]:
+        problems: list[Problem] = []
+        data = task["data"]
+        texts = {"text": data["text"], "title": data.get("title", "")}
+        records = []
+        for a, annotation in enumerate(task.get("annotations", [])):
+            record = AnnotationRecord(
+                article_id=data["article_id"],
+                task_id=task["id"],
+                annotation_id=annotation["id"],
+                annotator=annotator_name(annotation.get("completed_by")),
+                ground_truth=bool(annotation.get("ground_truth", False)),
+                cancelled=bool(annotation.get("was_cancelled", False)),
+                export=self.file,
+            )
+            pointer = f"/{index}/annotations/{a}/result"
+            for r, result in enumerate(annotation["result"]):
+                self._read_result(result, f"{pointer}/{r}", task["id"], texts, record, problems)
+            records.append(record)
+        return records, problems
+
+    def _read_result(self, result, pointer, task_id, texts, record, problems) -> None:
+        def report(code, message, where=""):
+            problems.append(Problem(code, self.file, message, task=task_id, pointer=pointer + where))
+
+        kind, names = result["type"], (result.get("from_name"), result.get("to_name"))
+        if kind == "labels":
+            target = self.span_targets.get(names)
+            if target is None:
+                report("unknown-control", f"span result on {names[0]!r} -> {names[1]!r}; the taxonomy defines {sorted(self.span_targets)}")
+                return
+            span_text = texts[target]
+            value = result["value"]
+            start, end = self._codepoint_offsets(value, span_text, report)
+            if start is None:
+                return
+            spans = record.entities if target == "text" else record.title_entities
+            for i, label in enumerate(value["labels"]):
+                if label not in self.entity_labels:
+                    report("unknown-label", f"label {label!r} is not in the taxonomy", f"/value/labels/{i}")
+                else:
+                    spans.append(Span(start, end, label, span_text[start:end]))
+        elif kind == "choices":
+            if names != (self.taxonomy.topic_control, self.taxonomy.topic_object):
+                report("unknown-control", f"choice result on {names[0]!r} -> {names[1]!r}; topics are {self.taxonomy.topic_control!r} -> {self.taxonomy.topic_object!r}")
+                return
+            for i, choice in enumerate(result["value"]["choices"]):
+                if choice not in self.topic_labels:
+                    report("unknown-topic", f"topic {choice!r} is not in the taxonomy", f"/value/choices/{i}")
+                elif choice not in record.topics:
+                    record.topics.append(choice)
+        else:
+            report("result-ignored", f"a {kind!r} result is not compiled into the release")
+
+    @staticmethod
+    def _codepoint_offsets(value, text, report) -> tuple[int | None, int | None]:
+        start, end = value["start"], value["end"]
+        if start >= end:
+            report("span-inverted", f"start {start} is not before end {end}", "/value")
+            return None, None
+        given = value.get("text")
+        if given is None:
+            if end > len(text):
+                report("span-out-of-range", f"end {end} is past the end of the text ({len(text)} characters)", "/value/end")
+                return None, None
+            report("value-text-missing", "no value.text to prove the offsets; taken as code points", "/value")
+            return start, end
+        if text[start:end] == given or (end <= len(text) and collapse_whitespace(text[start:end]) == collapse_whitespace(given)):
+            return start, end
+        cp_start, cp_end = utf16_to_codepoints(text, start), utf16_to_codepoints(text, end)
+        if cp_end > cp_start and text[cp_start:cp_end] == given and len(text.encode("utf-16-le", "surrogatepass")) >= 2 * end:
+            report("utf16-offsets", f"offsets {start}-{end} are UTF-16 units; converted to code points {cp_start}-{cp_end}", "/value")
+            return cp_start, cp_end
+        if end > len(text):
+            report("span-out-of-range", f"end {end} is past the end of the text ({len(text)} characters)", "/value/end")
+        else:
+            report("span-text-mismatch", f"text at {start}-{end} is {text[start:end][:60]!r}, value.text is {given[:60]!r}", "/value/text")
+        return None, None
+
+
+def read_export(path: Path, file: str, schema: SchemaCheck) -> tuple[list | None, list[Problem]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, [Problem("file-unreadable", file, err.strerror or str(err))]
+    tasks, problem = decode_bytes(raw, file)
+    if problem:
+        return None, [problem]
+    errors = schema.errors(tasks)
+    if errors:
+        return None, [Problem("schema-error", file, message, task=task_at(tasks, pointer), pointer=pointer) for pointer, message in errors]
+    return tasks, []
+
+
+def task_at(tasks, pointer: str) -> int | None:
+    """The Label Studio id of the task a JSON pointer lies in, for error messages."""
+    head = pointer.split("/")[1] if pointer.count("/") >= 1 and pointer != "" else ""
+    if isinstance(tasks, list) and head.isdigit() and int(head) < len(tasks) and isinstance(tasks[int(head)], dict):
+        task_id = tasks[int(head)].get("id")
+        return task_id if isinstance(task_id, int) else None
+    return None
+
+
+def iter_current_annotations(
+    layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report
+) -> Iterator[tuple[str, list[AnnotationRecord]]]:
+    """(article id, its annotations) from the newest export that has the article, newest export first.
+
+    An older export's tasks for an article that a newer export also has are superseded whole: Label
+    Studio exports are snapshots of the project, so the newest one is the truth.
+    """
+    schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"))
+    claimed: set[str] = set()
+    for path in reversed(layout.exports()):
+        file = layout.relative(path)
+        tasks, problems = read_export(path, file, schema)
+        report.extend(problems)
+        if tasks is None:
+            continue
+        reader = TaskReader(taxonomy, file)
+        by_article: dict[str, list[tuple[int, dict]]] = defaultdict(list)
+        for index, task in enumerate(tasks):
+            by_article[task["data"]["article_id"]].append((index, task))
+        report.counts["tasks"] += len(tasks)
+        superseded = 0
+        for article_id, article_tasks in by_article.items():
+            if article_id in claimed:
+                superseded += len(article_tasks)
+                continue
+            digest = corpus.get(article_id)
+            records = []
+            current = {id(t) for _, t in article_tasks if digest and is_current(t, digest)}
+            for index, task in article_tasks:
+                task_records, task_problems = reader.read(index, task)
+                report.extend(task_problems)
+                if digest is None:
+                    report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=task["id"], pointer=f"/{index}/data/article_id"))
+                elif id(task) not in current:
+                    code = "stale-task-superseded" if current else "stale-task"
+                    report.add(Problem(code, file, f"the text or title of article {article_id!r} changed after this task was pushed; push it again and re-annotate", task=task["id"], pointer=f"/{index}/data/text"))
+                else:
+                    records.extend(task_records)
+            report.counts["annotations"] += len(records)
+            if records:
+                yield article_id, records
+        claimed.update(by_article)
+        if superseded:
+            report.add(Problem("annotation-superseded", file, f"{superseded} tasks are superseded by newer exports"))
+
+
+def is_current(task: dict, digest: ArticleDigest) -> bool:
+    data = task["data"]
+    return text_digest(data["text"]) == digest.text and ("title" not in data or text_digest(data["title"]) == digest.title)

@@ -1,0 +1,55 @@
+"""Where a corpus keeps its files. Every stage takes a Layout instead of guessing paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGED_SCHEMAS = Path(__file__).parent / "schema"
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.root / "corpus"
+
+    @property
+    def annotations_dir(self) -> Path:
+        return self.root / "annotations"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def taxonomy_path(self) -> Path:
+        return self.root / "schema" / "taxonomy.json"
+
+    @property
+    def boilerplate_path(self) -> Path:
+        return self.corpus_dir / "boilerplate.json"
+
+    @property
+    def splits_path(self) -> Path:
+        return self.corpus_dir / "splits.json"
+
+    def schema_path(self, name: str) -> Path:
+        """The corpus's own schema file if it ships one, else the one packaged with newscorpus."""
+        own = self.root / "schema" / name
+        return own if own.exists() else PACKAGED_SCHEMAS / name
+
+    def shards(self) -> list[Path]:
+        return sorted(self.corpus_dir.glob("*.jsonl"))
+
+    def exports(self) -> list[Path]:
+        """Label Studio exports, oldest first: names sort by time, so a later file supersedes an earlier one."""
+        return sorted(self.annotations_dir.rglob("*.json"), key=lambda p: p.relative_to(self.annotations_dir).as_posix())
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)

@@ -1,0 +1,92 @@
+"""The label set, read from schema/taxonomy.json: the one source of every label in newscorpus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from .layout import Layout
+from .problems import InputError, Problem, Report
+from .schemas import SchemaCheck
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    description: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    entity_control: str
+    entity_object: str
+    title_control: str | None
+    title_object: str | None
+    entity_labels: tuple[Label, ...]
+    topic_control: str
+    topic_object: str
+    topic_labels: tuple[Label, ...]
+
+    @property
+    def entity_names(self) -> list[str]:
+        return [label.name for label in self.entity_labels]
+
+    @property
+    def topic_names(self) -> list[str]:
+        return [label.name for label in self.topic_labels]
+
+    @property
+    def bio_names(self) -> list[str]:
+        return ["O"] + [f"{prefix}-{name}" for name in self.entity_names for prefix in ("B", "I")]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Taxonomy":
+        def labels(section):
+            return tuple(Label(x["name"], x.get("description", ""), x.get("code", "")) for x in section["labels"])
+
+        ents, tops = data["entities"], data["topics"]
+        return cls(
+            entity_control=ents["control"],
+            entity_object=ents["object"],
+            title_control=ents.get("title_control"),
+            title_object=ents.get("title_object"),
+            entity_labels=labels(ents),
+            topic_control=tops["control"],
+            topic_object=tops["object"],
+            topic_labels=labels(tops),
+        )
+
+
+def check_taxonomy(layout: Layout) -> tuple[Taxonomy | None, list[Problem]]:
+    path = layout.taxonomy_path
+    file = layout.relative(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None, [Problem("file-unreadable", file, "the taxonomy file does not exist")]
+    except orjson.JSONDecodeError as err:
+        return None, [Problem("json-error", file, str(err), line=err.lineno)]
+    problems = [
+        Problem("taxonomy-error", file, message, pointer=pointer)
+        for pointer, message in SchemaCheck(layout.schema_path("taxonomy.schema.json")).errors(data)
+    ]
+    if problems:
+        return None, problems
+    for section in ("entities", "topics"):
+        seen = set()
+        for i, label in enumerate(data[section]["labels"]):
+            if label["name"] in seen:
+                problems.append(Problem("duplicate-label", file, f"label {label['name']!r} is listed twice", pointer=f"/{section}/labels/{i}/name"))
+            seen.add(label["name"])
+    if problems:
+        return None, problems
+    return Taxonomy.from_dict(data), []
+
+
+def load_taxonomy(layout: Layout) -> Taxonomy:
+    taxonomy, problems = check_taxonomy(layout)
+    if taxonomy is None:
+        raise InputError(Report(problems), "the taxonomy is invalid")
+    return taxonomy

@@ -1,0 +1,61 @@
+"""Validate: the corpus, the taxonomy and the annotations, against the schemas and each other.
+
+One pass over each input. Checks a schema cannot express (unique ids, NFC, tasks that name real
+articles with the same text, spans that fit their text, labels in the taxonomy) run here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+
+from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations, text_digest
+from .ingest import iter_shard
+from .layout import Layout
+from .problems import Problem, Report
+from .schemas import SchemaCheck
+from .taxonomy import Taxonomy, check_taxonomy
+
+AnnotationSink = Callable[[str, list[AnnotationRecord]], None]
+
+
+def check_corpus(layout: Layout, report: Report) -> dict[str, ArticleDigest]:
+    """Checks every article; returns id -> digest of text and title for the annotation checks."""
+    schema = SchemaCheck(layout.schema_path("article.schema.json"))
+    first_seen: dict[str, str] = {}
+    digests: dict[str, ArticleDigest] = {}
+    for path in layout.shards():
+        file = layout.relative(path)
+        for line, record, problem in iter_shard(path, file):
+            report.counts["articles"] += 1
+            if problem:
+                report.add(problem)
+                continue
+            errors = schema.errors(record)
+            report.extend(Problem("schema-error", file, message, line=line, pointer=pointer) for pointer, message in errors)
+            if errors:
+                continue
+            article_id = record["id"]
+            if article_id in first_seen:
+                report.add(Problem("duplicate-id", file, f"id {article_id!r} is already used at {first_seen[article_id]}", line=line, pointer="/id"))
+                continue
+            first_seen[article_id] = f"{file}:{line}"
+            for key in ("title", "text"):
+                if not unicodedata.is_normalized("NFC", record[key]):
+                    report.add(Problem("text-not-nfc", file, f"{key} is not in Unicode NFC; normalise it (newscorpus add does)", line=line, pointer=f"/{key}"))
+            digests[article_id] = ArticleDigest(text_digest(record["text"]), text_digest(record["title"]))
+    return digests
+
+
+def validate(layout: Layout, on_annotations: AnnotationSink | None = None) -> tuple[Report, Taxonomy | None]:
+    """The whole corpus. `on_annotations` receives each article's current annotations as they pass."""
+    report = Report()
+    taxonomy, problems = check_taxonomy(layout)
+    report.extend(problems)
+    digests = check_corpus(layout, report)
+    if taxonomy is None:
+        return report, None
+    for article_id, records in iter_current_annotations(layout, taxonomy, digests, report):
+        if on_annotations is not None:
+            on_annotations(article_id, records)
+    return report, taxonomy
