@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .layout import Layout
-from .problems import InputError, Report
+from .problems import CommandError, InputError, Report
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__)
 studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, serve.")
@@ -18,10 +18,6 @@ app.add_typer(studio_app, name="studio")
 
 RootOption = Annotated[Path, typer.Option("--root", help="The corpus folder (holds corpus/, annotations/, schema/).")]
 FORMATS = ("text", "json", "github")
-
-
-class CommandError(Exception):
-    """A failure the user can act on: printed as one line, exit status 1."""
 
 
 def fail(message: str, code: int = 1):
@@ -73,6 +69,56 @@ def validate(
         report = Report([p for p in report.problems if p.file in wanted], report.counts)
     typer.echo(report.render(fmt))
     raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command()
+def build(
+    version: Annotated[str, typer.Option("--version", help="X.Y.Z; a version that exists is refused.")],
+    out: Annotated[Optional[Path], typer.Option(help="Releases folder (default: ROOT/releases).")] = None,
+    root: RootOption = Path("."),
+):
+    """Validate, resolve, split and compile releases/vX.Y.Z (Parquet, card, manifest, Croissant)."""
+    from .release import build_release
+
+    layout = Layout(root)
+    target = build_release(layout, version, out or layout.releases_dir)
+    typer.echo(f"built {target}")
+
+
+@app.command()
+def verify(
+    release: Annotated[Path, typer.Argument(help="A release folder, e.g. releases/v1.0.0.")],
+    root: RootOption = Path("."),
+):
+    """Rebuild a release in a temporary folder and report every byte that differs."""
+    from .release import verify_release
+
+    differences = verify_release(Layout(root), release)
+    for line in differences:
+        typer.echo(f"differs: {line}")
+    typer.echo(f"{release}: " + ("verified, byte-identical" if not differences else f"{len(differences)} differences"))
+    raise typer.Exit(1 if differences else 0)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier release folder.")],
+    new: Annotated[Path, typer.Argument(help="The later release folder.")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+):
+    """Articles added, removed and changed, and label changes, between two releases."""
+    import json
+
+    from .release import changelog
+
+    changes = changelog(old, new)
+    if fmt == "json":
+        typer.echo(json.dumps(changes, indent=2))
+        return
+    for key, ids in changes.items():
+        typer.echo(f"{key.replace('_', ' ')}: {len(ids)}")
+        for article_id in ids:
+            typer.echo(f"  {article_id}")
 
 
 def main() -> None:

@@ -128,3 +128,7 @@ class InputError(Exception):
         super().__init__(what)
         self.report = report
         self.what = what
+
+
+class CommandError(Exception):
+    """A failure the user can act on (a release that exists, a server that refuses): one line, exit 1."""

@@ -1,0 +1,283 @@
+"""Release: run the builder for every config and lay out an immutable, verifiable release folder.
+
+Everything is written under a staging folder beside the target and renamed into place at the end,
+so a build that fails or is killed never leaves a partial releases/vX.Y.Z. The card, manifest and
+Croissant file are all generated from the files just written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import datasets.utils.logging
+import orjson
+import pyarrow
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import __version__
+from .build import CONFIG_NAMES, BuildPlan, NewsCorpus
+from .croissant import croissant_metadata
+from .ingest import decode_bytes, iter_articles, write_atomically
+from .layout import Layout
+from .problems import CommandError, InputError, Problem, Report
+from .resolve import RULES, Resolver, ResolvedStore
+from .schemas import SchemaCheck
+from .split import SplitSettings, assign_splits
+from .taxonomy import Taxonomy, check_taxonomy
+from .validate import validate
+
+VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
+
+
+@dataclass
+class ReleaseFile:
+    path: str
+    sha256: str
+    bytes: int
+    rows: int | None = None
+
+
+@dataclass
+class BuiltConfig:
+    name: str
+    info: datasets.DatasetInfo
+    files: dict[str, list[ReleaseFile]] = field(default_factory=dict)  # split -> shards
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    match = VERSION.match(version)
+    if not match:
+        raise CommandError(f"version {version!r} is not X.Y.Z")
+    return tuple(int(x) for x in match.groups())
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_release_settings(layout: Layout) -> dict:
+    path = layout.root / "corpus" / "release.json"
+    file = layout.relative(path)
+    if not path.exists():
+        raise InputError(Report([Problem("file-unreadable", file, "release settings are missing")]), "no release settings")
+    data, problem = decode_bytes(path.read_bytes(), file)
+    problems = [problem] if problem else [
+        Problem("config-error", file, message, pointer=pointer)
+        for pointer, message in SchemaCheck(layout.schema_path("release.schema.json")).errors(data)
+    ]
+    if problems:
+        raise InputError(Report(problems), "the release settings are invalid")
+    return data
+
+
+def releases_in(folder: Path) -> list[str]:
+    found = [p.name[1:] for p in folder.glob("v*") if p.is_dir() and VERSION.match(p.name[1:]) and (p / "manifest.json").exists()]
+    return sorted(found, key=version_key)
+
+
+def read_manifest(release_dir: Path) -> dict:
+    path = release_dir / "manifest.json"
+    try:
+        return orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as err:
+        raise CommandError(f"{path}: not a readable release manifest ({err})") from None
+
+
+def remove_abandoned_staging(out_dir: Path) -> None:
+    """Staging folders of builds whose process is gone (killed, crashed) are removed."""
+    for path in out_dir.glob(".staging-v*"):
+        match = STAGING.match(path.name)
+        if match and not pid_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def input_files(layout: Layout) -> list[Path]:
+    fixed = [layout.taxonomy_path, layout.root / "corpus" / "release.json"]
+    return [p for p in fixed if p.exists()] + layout.shards() + layout.exports()
+
+
+def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None) -> Path:
+    """Build releases/vX.Y.Z. Earlier releases in `history_dir` (default `out_dir`) fix the splits."""
+    version_key(version)
+    datasets.utils.logging.disable_progress_bar()
+    history_dir = history_dir or out_dir
+    target = out_dir / f"v{version}"
+    if target.exists():
+        raise CommandError(f"{target} exists and releases are immutable; choose a new version")
+    settings = load_release_settings(layout)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_staging(out_dir)
+    staging = out_dir / f".staging-v{version}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        taxonomy, problems = check_taxonomy(layout)
+        if taxonomy is None:
+            raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
+        store = ResolvedStore(staging / "resolved.sqlite")
+        resolver = Resolver(store, taxonomy.topic_names)
+        report, taxonomy = validate(layout, on_annotations=resolver)
+        store.commit()
+        store.close()
+        if not report.valid:
+            raise InputError(report, "the release was not built: the inputs are invalid")
+        earlier = [v for v in releases_in(history_dir) if version_key(v) < version_key(version)]
+        previous = earlier[-1] if earlier else None
+        previous_splits = read_manifest(history_dir / f"v{previous}")["splits"] if previous else {}
+        splits = assign_splits(((r["id"], r["text"]) for r in iter_articles(layout)), SplitSettings.from_release_settings(settings), previous_splits)
+        plan = BuildPlan(layout, taxonomy, staging / "resolved.sqlite", splits, settings["description"], settings["license"])
+        release_dir = staging / "release"
+        built, stats = [], Counter()
+        for name in CONFIG_NAMES:
+            config, builder_stats = build_config(plan, name, staging, release_dir)
+            stats.update(builder_stats)
+            if config.files:
+                built.append(config)
+        stats.update(resolver.counts)
+        inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
+        context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, report, previous,
+                                 changelog(history_dir / f"v{previous}", release_dir) if previous else None)
+        write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
+        write_atomically(release_dir / "README.md", render_card(context, release_dir).encode())
+        manifest = {
+            "version": version,
+            "tool": {"name": "newscorpus", "version": __version__, "datasets": datasets.__version__, "pyarrow": pyarrow.__version__},
+            "previous": previous,
+            "files": [f.__dict__ for f in all_files(built, release_dir)],
+            "inputs": inputs,
+            "stats": dict(sorted(stats.items())),
+            "splits": splits,
+        }
+        write_atomically(release_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
+        os.rename(release_dir, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+@dataclass
+class ReleaseContext:
+    """Everything the card, the manifest and the Croissant file say, gathered once."""
+
+    version: str
+    settings: dict
+    taxonomy: Taxonomy
+    configs: list[BuiltConfig]
+    stats: Counter
+    resolver: Resolver
+    report: Report
+    previous: str | None
+    changes: dict | None
+
+
+def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -> tuple[BuiltConfig, Counter]:
+    """Run the builder for one config and move its shards to Hub names; empty splits are left out."""
+    raw = staging / "raw" / name
+    builder = NewsCorpus(plan=plan, config_name=name, cache_dir=str(staging / "cache"))
+    builder.download_and_prepare(output_dir=str(raw), file_format="parquet")
+    config = BuiltConfig(name, builder.info)
+    for split, split_info in builder.info.splits.items():
+        shards = sorted(raw.glob(f"*-{split}.parquet")) + sorted(raw.glob(f"*-{split}-[0-9]*-of-[0-9]*.parquet"))
+        if split_info.num_examples == 0:
+            continue
+        for i, shard in enumerate(shards):
+            path = release_dir / name / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(shard, path)
+            rows = pq.ParquetFile(path).metadata.num_rows
+            config.files.setdefault(split, []).append(ReleaseFile(path.relative_to(release_dir).as_posix(), sha256_of(path), path.stat().st_size, rows))
+    return config, builder.stats
+
+
+def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile]:
+    shards = [f for c in configs for files in c.files.values() for f in files]
+    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in ("README.md", "croissant.json")]
+    return sorted(shards + extra, key=lambda f: f.path)
+
+
+def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, Counter]:
+    """Entity and topic counts over every documents shard, read back from the files themselves."""
+    entities, topics = Counter(), Counter()
+    for path in sorted((release_dir / "documents").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["entities", "topics"]):
+            labels = pc.struct_field(pc.list_flatten(batch.column("entities")), "label")
+            for item in pc.value_counts(labels).to_pylist():
+                entities[taxonomy.entity_names[item["values"]]] += item["counts"]
+            for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
+                topics[taxonomy.topic_names[item["values"]]] += item["counts"]
+    return entities, topics
+
+
+def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
+    """article id -> (hash of its text and title, hash of its gold labels), streamed from the files."""
+    found: dict[str, tuple[str, str]] = {}
+    for path in sorted((release_dir / "articles").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "title", "text"]):
+            for article_id, title, text in zip(*(batch.column(c).to_pylist() for c in ("id", "title", "text"))):
+                found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
+    for path in sorted((release_dir / "documents").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "entities", "title_entities", "topics"]):
+            for row in batch.to_pylist():
+                labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]])
+                found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
+    return found
+
+
+def changelog(old_dir: Path, new_dir: Path) -> dict:
+    old, new = article_fingerprints(old_dir), article_fingerprints(new_dir)
+    common = old.keys() & new.keys()
+    return {
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
+        "text_changed": sorted(i for i in common if old[i][0] != new[i][0]),
+        "labels_changed": sorted(i for i in common if old[i][1] != new[i][1]),
+    }
+
+
+def render_card(context: ReleaseContext, release_dir: Path) -> str:
+    from .card import render_card as render
+
+    return render(context, release_dir, label_distribution(release_dir, context.taxonomy))
+
+
+def verify_release(layout: Layout, release_dir: Path) -> list[str]:
+    """Differences between a release and a rebuild of it from the current inputs; empty when identical."""
+    manifest = read_manifest(release_dir)
+    differences = [f"{f['path']}: sha256 differs from the manifest" for f in manifest["files"]
+                   if not (release_dir / f["path"]).exists() or sha256_of(release_dir / f["path"]) != f["sha256"]]
+    current_inputs = {layout.relative(p): sha256_of(p) for p in input_files(layout)}
+    recorded = {i["path"]: i["sha256"] for i in manifest["inputs"]}
+    differences += [f"input {path}: changed since the release" for path in sorted(recorded.keys() | current_inputs.keys())
+                    if recorded.get(path) != current_inputs.get(path)]
+    with tempfile.TemporaryDirectory(dir=release_dir.parent, prefix=".verify-") as tmp:
+        rebuilt = build_release(layout, manifest["version"], Path(tmp), history_dir=release_dir.parent)
+        ours = {f["path"]: f["sha256"] for f in manifest["files"]}
+        theirs = {f["path"]: f["sha256"] for f in read_manifest(rebuilt)["files"]}
+        differences += [f"{path}: rebuild gives different bytes" for path in sorted(ours.keys() | theirs.keys()) if ours.get(path) != theirs.get(path)]
+        if sha256_of(rebuilt / "manifest.json") != sha256_of(release_dir / "manifest.json"):
+            differences.append("manifest.json: rebuild gives different bytes")
+    return differences

@@ -1,0 +1,179 @@
+"""Resolve: one gold label set per article from its annotators, and how much they agreed.
+
+Rules (also written into every dataset card):
+- cancelled (skipped) annotations carry no labels and are not counted as annotators;
+- an annotator with several annotations of one article counts once, with the latest (highest id);
+- a `ground_truth` annotation wins outright (the latest one if several);
+- otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators
+  chose it; a tie (exactly half, e.g. one of two) is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import asdict, dataclass
+from itertools import combinations
+from pathlib import Path
+
+import orjson
+
+from .exports import AnnotationRecord, Span
+
+RULES = [
+    "Cancelled (skipped) annotations carry no labels and do not count as annotators.",
+    "An annotator with several annotations of one article counts once, with the latest.",
+    "A ground-truth annotation wins outright (the latest, if several).",
+    "Otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators chose it; ties are dropped and counted.",
+]
+
+
+@dataclass
+class Resolved:
+    article_id: str
+    method: str  # ground_truth | single | majority | none (every annotation cancelled)
+    annotators: int
+    entities: list[Span]
+    title_entities: list[Span]
+    topics: list[str]
+    entity_agreement: float | None
+
+
+def span_f1(a: set, b: set) -> float:
+    return 1.0 if not a and not b else 2 * len(a & b) / (len(a) + len(b))
+
+
+def majority(choices: list[list], counts: Counter, what: str) -> list:
+    votes = Counter(item for chosen in choices for item in set(chosen))
+    kept = [item for item, n in votes.items() if 2 * n > len(choices)]
+    counts[f"{what}_ties_dropped"] += sum(1 for n in votes.values() if 2 * n == len(choices))
+    counts[f"{what}_minority_dropped"] += sum(1 for n in votes.values() if 2 * n < len(choices))
+    return kept
+
+
+class AgreementTally:
+    """Release-level agreement, accumulated one article at a time (no per-article state kept).
+
+    Entities: micro-averaged pairwise F1 of exact (start, end, label) spans.
+    Topics: Krippendorff's alpha (nominal) over (article, topic) units, each annotator's vote 0/1,
+    from the coincidence counts o00, o01, o11.
+    """
+
+    def __init__(self, topic_names: list[str]):
+        self.topic_names = topic_names
+        self.matched = 0
+        self.total = 0
+        self.o00 = self.o01 = self.o11 = 0.0
+        self.articles = 0
+
+    def add(self, annotations: list[AnnotationRecord]) -> None:
+        if len(annotations) < 2:
+            return
+        self.articles += 1
+        for a, b in combinations(annotations, 2):
+            sa, sb = spans_of(a), spans_of(b)
+            self.matched += 2 * len(sa & sb)
+            self.total += len(sa) + len(sb)
+        m = len(annotations)
+        for topic in self.topic_names:
+            n1 = sum(topic in x.topics for x in annotations)
+            n0 = m - n1
+            self.o00 += n0 * (n0 - 1) / (m - 1)
+            self.o11 += n1 * (n1 - 1) / (m - 1)
+            self.o01 += n0 * n1 / (m - 1)
+
+    @property
+    def entity_f1(self) -> float | None:
+        return self.matched / self.total if self.total else None
+
+    @property
+    def topic_alpha(self) -> float | None:
+        n0, n1 = self.o00 + self.o01, self.o11 + self.o01
+        n = n0 + n1
+        if n0 == 0 or n1 == 0 or n < 2:
+            return None
+        return 1 - (n - 1) * self.o01 / (n0 * n1)
+
+
+def spans_of(record: AnnotationRecord) -> set:
+    return {("text", s) for s in record.entities} | {("title", s) for s in record.title_entities}
+
+
+def resolve_gold(article_id: str, records: list[AnnotationRecord], counts: Counter) -> tuple[Resolved, list[AnnotationRecord]]:
+    """The gold labels of one article, and the annotations (one per annotator) they came from."""
+    latest: dict[str, AnnotationRecord] = {}
+    for record in sorted(records, key=lambda r: r.annotation_id):
+        counts["annotations"] += 1
+        if record.cancelled:
+            counts["annotations_cancelled"] += 1
+        else:
+            latest[record.annotator] = record
+    voters = sorted(latest.values(), key=lambda r: r.annotation_id)
+    gold = [r for r in voters if r.ground_truth]
+    agreement = None
+    if len(voters) >= 2:
+        agreement = sum(span_f1(spans_of(a), spans_of(b)) for a, b in combinations(voters, 2)) / (len(voters) * (len(voters) - 1) / 2)
+    if not voters:
+        method, entities, title_entities, chosen = "none", [], [], []
+    elif gold or len(voters) == 1:
+        winner = (gold or voters)[-1]
+        method = "ground_truth" if gold else "single"
+        entities, title_entities, chosen = winner.entities, winner.title_entities, winner.topics
+    else:
+        method = "majority"
+        kept = majority([list(spans_of(r)) for r in voters], counts, "spans")
+        entities = [s for part, s in kept if part == "text"]
+        title_entities = [s for part, s in kept if part == "title"]
+        chosen = majority([r.topics for r in voters], counts, "topics")
+    counts[f"resolved_{method}"] += 1
+    resolved = Resolved(
+        article_id=article_id,
+        method=method,
+        annotators=len(voters),
+        entities=sorted(set(entities), key=lambda s: (s.start, -s.end, s.label)),
+        title_entities=sorted(set(title_entities), key=lambda s: (s.start, -s.end, s.label)),
+        topics=sorted(set(chosen)),
+        entity_agreement=agreement,
+    )
+    return resolved, sorted(records, key=lambda r: r.annotation_id)
+
+
+class ResolvedStore:
+    """Resolved labels and raw annotations on disk (SQLite), so the build keeps no corpus in memory."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE IF NOT EXISTS resolved (article_id TEXT PRIMARY KEY, gold BLOB, annotations BLOB)")
+
+    def put(self, resolved: Resolved, records: list[AnnotationRecord]) -> None:
+        self.db.execute(
+            "INSERT INTO resolved VALUES (?, ?, ?)",
+            (resolved.article_id, orjson.dumps(asdict(resolved)), orjson.dumps([asdict(r) for r in records])),
+        )
+
+    def get(self, article_id: str) -> tuple[dict, list[dict]] | None:
+        row = self.db.execute("SELECT gold, annotations FROM resolved WHERE article_id = ?", (article_id,)).fetchone()
+        return None if row is None else (orjson.loads(row[0]), orjson.loads(row[1]))
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Resolver:
+    """The validate sink of a build: resolves each article as its annotations pass and stores it."""
+
+    def __init__(self, store: ResolvedStore, topic_names: list[str]):
+        self.store = store
+        self.counts: Counter = Counter()
+        self.agreement = AgreementTally(topic_names)
+
+    def __call__(self, article_id: str, records: list[AnnotationRecord]) -> None:
+        resolved, kept = resolve_gold(article_id, records, self.counts)
+        latest = {r.annotator: r for r in kept if not r.cancelled}
+        self.agreement.add(sorted(latest.values(), key=lambda r: r.annotation_id))
+        self.store.put(resolved, kept)

@@ -1,0 +1,107 @@
+"""Fixtures that build real corpora on disk and run the real `newscorpus` command on them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from newscorpus.ingest import BoilerplateRules, add_article, make_article
+from newscorpus.layout import Layout
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+GUM = SHARED / "data" / "gum-news"
+NEWSCORPUS = Path(sys.executable).parent / "newscorpus"
+GUM_LABELS = ["person", "place", "organization", "event", "time", "abstract", "object", "substance", "plant", "animal"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600) -> Result:
+    """The installed console script, as a user runs it."""
+    done = subprocess.run([str(NEWSCORPUS), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def write_taxonomy(root: Path, entity_labels: list[str], topics: list[str] | None = None, title: bool = True) -> None:
+    entities = {"control": "entities", "object": "text", "labels": [{"name": n, "description": f"{n} mentions"} for n in entity_labels]}
+    if title:
+        entities.update(title_control="title_entities", title_object="title")
+    topic_names = topics or ["politics", "sport", "science and technology"]
+    taxonomy = {"entities": entities, "topics": {"control": "topics", "object": "text", "labels": [{"name": n} for n in topic_names]}}
+    (root / "schema").mkdir(parents=True, exist_ok=True)
+    (root / "schema" / "taxonomy.json").write_text(json.dumps(taxonomy, indent=2))
+
+
+def new_corpus(root: Path, entity_labels: list[str] | None = None, topics: list[str] | None = None) -> Layout:
+    """An empty corpus folder with the repository's schemas and the given label set."""
+    shutil.copytree(REPO / "schema", root / "schema")
+    if entity_labels is not None:
+        write_taxonomy(root, entity_labels, topics)
+    (root / "corpus").mkdir()
+    (root / "annotations").mkdir()
+    return Layout(root)
+
+
+def gum_corpus(root: Path) -> Layout:
+    """The 24 GUM Wikinews articles as a corpus with GUM's own 10 entity types and its export."""
+    layout = new_corpus(root, GUM_LABELS)
+    for meta_path in sorted(GUM.glob("*.meta.json")):
+        meta = json.loads(meta_path.read_text())
+        text = (GUM / meta_path.name.replace(".meta.json", ".txt")).read_text()
+        record = make_article(text, article_id=meta["article_id"], source=meta["source"], rules=BoilerplateRules(),
+                              title=meta["title"], language=meta["language"], url=meta["url"],
+                              published=meta["published"], license=meta["license"])
+        add_article(layout, record)
+    shutil.copy(GUM / "labelstudio-export.json", layout.annotations_dir / "gum-2026-11-24T152229.json")
+    return layout
+
+
+@pytest.fixture
+def gum(tmp_path) -> Layout:
+    return gum_corpus(tmp_path / "gum")
+
+
+def article(article_id: str, text: str, title: str = "A title", source: str = "Test Wire") -> dict:
+    return {"id": article_id, "title": title, "text": text, "source": source, "language": "en"}
+
+
+def span(start: int, end: int, label: str, text: str | None, control: str = "entities", obj: str = "text") -> dict:
+    value = {"start": start, "end": end, "labels": [label]}
+    if text is not None:
+        value["text"] = text
+    return {"id": f"r{start}-{end}-{label}", "from_name": control, "to_name": obj, "type": "labels", "value": value}
+
+
+def topics(*names: str) -> dict:
+    return {"id": "t", "from_name": "topics", "to_name": "text", "type": "choices", "value": {"choices": list(names)}}
+
+
+def task(task_id: int, record: dict, *annotations: dict) -> dict:
+    return {"id": task_id, "data": {"article_id": record["id"], "title": record["title"], "text": record["text"]},
+            "annotations": list(annotations), "predictions": []}
+
+
+def annotation(annotation_id: int, user: int, *results: dict, cancelled: bool = False, ground_truth: bool = False) -> dict:
+    return {"id": annotation_id, "completed_by": user, "was_cancelled": cancelled, "ground_truth": ground_truth, "result": list(results)}
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def write_export(layout: Layout, name: str, tasks: list[dict]) -> Path:
+    path = layout.annotations_dir / name
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return path
