@@ -105,3 +105,68 @@ def write_export(layout: Layout, name: str, tasks: list[dict]) -> Path:
     path = layout.annotations_dir / name
     path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+STUDIO_BIN = REPO / ".venv-studio" / "bin" / "label-studio"
+
+
+@dataclass
+class StudioServer:
+    url: str
+    token: str
+
+    def env(self, **extra) -> dict:
+        import os
+
+        return {**os.environ, "LABEL_STUDIO_URL": self.url, "LABEL_STUDIO_API_KEY": self.token, **extra}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory):
+    """A real Label Studio server (from .venv-studio, see scripts/install-label-studio) on a free port."""
+    import os
+    import secrets
+    import time
+    import urllib.request
+
+    assert STUDIO_BIN.exists(), "Label Studio is not installed: run scripts/install-label-studio"
+    data_dir = tmp_path_factory.mktemp("label-studio")
+    port = free_port()
+    token = secrets.token_hex(20)
+    env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LABEL_STUDIO_USERNAME": "curator@example.com",
+           "LABEL_STUDIO_PASSWORD": secrets.token_hex(8), "LABEL_STUDIO_USER_TOKEN": token,
+           "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": ""}
+    log = (data_dir / "server.log").open("wb")
+    server = subprocess.Popen([str(STUDIO_BIN), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Label Studio did not come up on its port:\n" + (data_dir / "server.log").read_text()[-3000:])
+            time.sleep(1)
+        yield StudioServer(url, token)
+    finally:
+        import signal
+
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()

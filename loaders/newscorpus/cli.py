@@ -121,6 +121,48 @@ def diff(
             typer.echo(f"  {article_id}")
 
 
+ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio project title.")]
+
+
+@studio_app.command("config")
+def studio_config(root: RootOption = Path(".")):
+    """Print the Label Studio labeling config generated from schema/taxonomy.json."""
+    from .studio import labeling_config
+    from .taxonomy import load_taxonomy
+
+    typer.echo(labeling_config(load_taxonomy(Layout(root))))
+
+
+@studio_app.command("push")
+def studio_push(project: ProjectOption = "newscorpus", root: RootOption = Path(".")):
+    """Create or update the project and import a task per new or changed article (idempotent)."""
+    from .studio import push
+
+    pushed, unchanged = push(Layout(root), project)
+    typer.echo(f"pushed {pushed} tasks; {unchanged} articles already in the project")
+
+
+@studio_app.command("pull")
+def studio_pull(project: ProjectOption = "newscorpus", root: RootOption = Path(".")):
+    """Export every annotation (cancelled included) into annotations/, only if the export validates."""
+    from .studio import pull
+
+    layout = Layout(root)
+    path = pull(layout, project)
+    typer.echo(f"wrote {layout.relative(path)}" if path else "no change since the last pull; nothing written")
+
+
+@studio_app.command("serve")
+def studio_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    data_dir: Annotated[Path, typer.Option(help="Label Studio's data folder, outside the repository.")] = Path.home() / ".local/share/newscorpus-studio",
+):
+    """Start a local Label Studio (installed by scripts/install-label-studio) for annotators."""
+    from .serve import serve
+
+    serve(port, data_dir)
+
+
 def main() -> None:
     """Entry point: bad input and failures the user can act on end with a message, never a traceback."""
     try:

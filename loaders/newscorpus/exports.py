@@ -184,7 +184,7 @@ def task_at(tasks, pointer: str) -> int | None:
 
 
 def iter_current_annotations(
-    layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report
+    layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, exports: list[Path] | None = None
 ) -> Iterator[tuple[str, list[AnnotationRecord]]]:
     """(article id, its annotations) from the newest export that has the article, newest export first.
 
@@ -193,7 +193,7 @@ def iter_current_annotations(
     """
     schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"))
     claimed: set[str] = set()
-    for path in reversed(layout.exports()):
+    for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
         tasks, problems = read_export(path, file, schema)
         report.extend(problems)

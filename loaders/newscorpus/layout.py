@@ -45,8 +45,9 @@ class Layout:
         return sorted(self.corpus_dir.glob("*.jsonl"))
 
     def exports(self) -> list[Path]:
-        """Label Studio exports, oldest first: names sort by time, so a later file supersedes an earlier one."""
-        return sorted(self.annotations_dir.rglob("*.json"), key=lambda p: p.relative_to(self.annotations_dir).as_posix())
+        """Label Studio exports, oldest first: file names are times, so a later file supersedes an earlier one."""
+        found = [p for p in self.annotations_dir.rglob("*.json") if not p.name.startswith(".")]
+        return sorted(found, key=lambda p: (p.name, p.relative_to(self.annotations_dir).as_posix()))
 
     def relative(self, path: Path) -> str:
         try:
