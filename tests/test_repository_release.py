@@ -1,0 +1,48 @@
+"""The project's own corpus: the seed article, annotated in Label Studio, released as v1.0.0."""
+
+import json
+
+from datasets import load_dataset
+
+from conftest import REPO
+
+RELEASE = REPO / "releases" / "v1.0.0"
+SEED = "ibns-anti-taliban-panjshir"
+
+
+def seed_row(config="documents"):
+    rows = [row for split in load_dataset(str(RELEASE), config).values() for row in split]
+    return rows, load_dataset(str(RELEASE), config)
+
+
+def test_the_seed_has_its_full_body_and_none_of_the_donation_appeal():
+    (record,) = [json.loads(line) for line in (REPO / "corpus" / "ibns.jsonl").read_text().splitlines()]
+    assert record["id"] == SEED and record["source"] == "IBNS"
+    assert record["title"] == "Anti-Taliban forces seize three districts in northern Afghanistan: Report"
+    assert record["text"].startswith("Afghan forces, comprising remnants of ANSF")
+    assert record["text"].endswith("capture the remaining territories.")
+    assert "Support Our Journalism" not in record["text"] and "IBNS is not driven" not in record["text"]
+
+
+def test_v1_loads_for_every_config_and_holds_the_seeds_entities_at_exact_offsets():
+    for config in ("documents", "ner", "articles", "annotations"):
+        assert sum(len(s) for s in load_dataset(str(RELEASE), config).values()) >= 1
+    (row,), loaded = seed_row()
+    names = next(iter(loaded.values())).features["entities"].feature["label"].names
+    assert row["id"] == SEED
+    assert len(row["entities"]) == 49 and len(row["title_entities"]) == 3
+    for entity in row["entities"]:
+        assert row["text"][entity["start"]:entity["end"]] == entity["text"]
+    found = {(e["text"], names[e["label"]]) for e in row["entities"]}
+    assert {("Bismillah Mohammadi", "PERSON"), ("Ahmad Shah Massoud", "PERSON"), ("Tolo News", "ORG"),
+            ("Kabul", "GPE"), ("Panjshir valley", "LOC"), ("More than 6,000", "CARDINAL"), ("the 1980s", "DATE")} <= found
+    mohammadi = row["text"].index("Bismillah Mohammadi")
+    assert {"start": mohammadi, "end": mohammadi + 19, "label": names.index("PERSON"), "text": "Bismillah Mohammadi"} in row["entities"]
+
+
+def test_the_manifest_hashes_match_the_committed_files():
+    import hashlib
+
+    manifest = json.loads((RELEASE / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        assert hashlib.sha256((RELEASE / entry["path"]).read_bytes()).hexdigest() == entry["sha256"], entry["path"]
