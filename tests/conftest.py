@@ -68,6 +68,18 @@ def gum_corpus(root: Path) -> Layout:
     return layout
 
 
+@pytest.fixture(autouse=True)
+def own_datasets_cache(tmp_path, monkeypatch):
+    """Each test loads releases through its own Hugging Face cache.
+
+    datasets 5.x keys the cache of a local folder by its card's dataset_info and file patterns only
+    (not paths, bytes or mtimes), so two test releases with equal stats would read each other's cache.
+    """
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
+
+
 @pytest.fixture
 def gum(tmp_path) -> Layout:
     return gum_corpus(tmp_path / "gum")
