@@ -91,7 +91,8 @@ def generate(out: Path, articles: int, seed: int = 20261124) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     (out / "corpus").mkdir(parents=True)
     (out / "annotations").mkdir()
-    shutil.copytree(REPO / "schema", out / "schema")
+    (out / "schema").mkdir()
+    shutil.copy(REPO / "schema" / "taxonomy.json", out / "schema" / "taxonomy.json")
     shutil.copy(REPO / "corpus" / "release.json", out / "corpus" / "release.json")
     topics = Taxonomy.from_dict(orjson.loads((REPO / "schema" / "taxonomy.json").read_bytes())).topic_names
     rng = random.Random(seed)

@@ -9,17 +9,18 @@ drops, by reason, for the dataset card.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
+from itertools import accumulate, chain
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
-from .ingest import iter_articles
-from .layout import Layout
+from .ingest import iter_shard
 from .resolve import ResolvedStore
 from .split import SPLITS
 from .taxonomy import Taxonomy
@@ -53,6 +54,18 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
     raise ValueError(f"unknown config {config!r}")
 
 
+def token_offsets(text: str, offset: int) -> tuple[list[str], list[int], list[int]]:
+    """Tokens and their code-point offsets, without a Match object per token (the NER hot loop).
+
+    TOKEN.split gives the gaps around the tokens; the running sum of gap, token, gap, token, ...
+    lengths is start, end, start, end, ...
+    """
+    tokens = TOKEN.findall(text)
+    gaps = TOKEN.split(text)
+    bounds = list(accumulate(chain.from_iterable(zip(map(len, gaps), map(len, tokens))), initial=offset))[1:]
+    return tokens, bounds[0::2], bounds[1::2]
+
+
 @dataclass
 class NerConversion:
     """BIO tags for one text, outermost span first; every span is counted as kept or dropped by reason."""
@@ -61,32 +74,30 @@ class NerConversion:
 
     def rows(self, article_id: str, part: str, text: str, spans: list[dict], tag_ids: dict[str, int]) -> Iterator[dict]:
         paragraphs = [(m.start(), m.end()) for m in PARAGRAPH.finditer(text)] if part == "text" else [(0, len(text))]
-        tokens = [[(m.start() + p0, m.end() + p0, m.group()) for m in TOKEN.finditer(text[p0:p1])] for p0, p1 in paragraphs]
-        starts = [[t[0] for t in toks] for toks in tokens]
-        tags = [[0] * len(t) for t in tokens]
+        tokenized = [token_offsets(text[p0:p1], p0) for p0, p1 in paragraphs]
+        tags = [[0] * len(tokens) for tokens, _, _ in tokenized]
         for span in self.outermost(spans):
             self.counts["ner_spans"] += 1
             p = bisect_left(paragraphs, (span["start"] + 1, -1)) - 1
             if p < 0 or span["end"] > paragraphs[p][1]:
                 self.counts["ner_dropped_crosses_paragraph"] += 1
                 continue
-            first = bisect_left(starts[p], span["start"])
-            inside = [i for i in range(first, len(tokens[p])) if tokens[p][i][1] <= span["end"]]
-            if not inside:
+            _, starts, ends = tokenized[p]
+            first = bisect_left(starts, span["start"])
+            last = bisect_right(ends, span["end"])  # tokens first..last-1 lie wholly inside the span
+            if last <= first:
                 self.counts["ner_dropped_no_whole_token"] += 1
                 continue
             self.counts["ner_spans_kept"] += 1
-            if tokens[p][inside[0]][0] != span["start"] or tokens[p][inside[-1]][1] != span["end"]:
+            if starts[first] != span["start"] or ends[last - 1] != span["end"]:
                 self.counts["ner_spans_trimmed_to_tokens"] += 1
             label = span["label"]
-            tags[p][inside[0]] = tag_ids[f"B-{label}"]
-            for i in inside[1:]:
-                tags[p][i] = tag_ids[f"I-{label}"]
-        for p, toks in enumerate(tokens):
-            if toks:
+            tags[p][first] = tag_ids[f"B-{label}"]
+            tags[p][first + 1 : last] = [tag_ids[f"I-{label}"]] * (last - first - 1)
+        for p, (tokens, starts, ends) in enumerate(tokenized):
+            if tokens:
                 yield {"id": f"{article_id}/{part}/{p}", "article_id": article_id, "part": part, "paragraph": p,
-                       "tokens": [t[2] for t in toks], "token_start": [t[0] for t in toks], "token_end": [t[1] for t in toks],
-                       "ner_tags": tags[p]}
+                       "tokens": tokens, "token_start": starts, "token_end": ends, "ner_tags": tags[p]}
 
     def outermost(self, spans: list[dict]) -> Iterator[dict]:
         """Longest-first at each start; a span inside a kept one is nested, one that overlaps it crosses."""
@@ -108,12 +119,11 @@ class NewsCorpusConfig(datasets.BuilderConfig):
 
 @dataclass
 class BuildPlan:
-    """What one build reads: the corpus, the resolved labels, and where each article goes."""
+    """What one build reads: each split's articles (JSONL, corpus order) and the resolved labels."""
 
-    layout: Layout
     taxonomy: Taxonomy
-    store_path: object
-    splits: dict[str, str]
+    store_path: Path
+    split_files: dict[str, Path]
     description: str = ""
     license: str = ""
 
@@ -136,19 +146,17 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
                                     features=release_features(self.config.name, self.plan.taxonomy))
 
     def _split_generators(self, dl_manager):
-        present = set(self.plan.splits.values())
-        return [datasets.SplitGenerator(name=name, gen_kwargs={"split": name}) for name in SPLITS if name in present]
+        return [datasets.SplitGenerator(name=name, gen_kwargs={"articles": self.plan.split_files[name]})
+                for name in SPLITS if name in self.plan.split_files]
 
-    def _generate_tables(self, split: str):
+    def _generate_tables(self, articles: Path):
         schema = self.info.features.arrow_schema
         store = ResolvedStore(self.plan.store_path)
         rows = getattr(self, f"_{self.config.name}_rows")
         batch: list[dict] = []
         batch_index = 0
         try:
-            for record in iter_articles(self.plan.layout):
-                if self.plan.splits.get(record["id"]) != split:
-                    continue
+            for _, record, _ in iter_shard(articles, articles.name):
                 batch.extend(rows(record, store.get(record["id"])))
                 if len(batch) >= self.config.batch_size:
                     yield datasets.builder.Key(0, batch_index), pa.Table.from_pylist(batch, schema=schema)

@@ -75,13 +75,14 @@ def validate(
 def build(
     version: Annotated[str, typer.Option("--version", help="X.Y.Z; a version that exists is refused.")],
     out: Annotated[Optional[Path], typer.Option(help="Releases folder (default: ROOT/releases).")] = None,
+    num_proc: Annotated[int, typer.Option("--num-proc", help="Configs built at once (the bytes do not depend on it).")] = min(2, os.cpu_count() or 1),
     root: RootOption = Path("."),
 ):
     """Validate, resolve, split and compile releases/vX.Y.Z (Parquet, card, manifest, Croissant)."""
     from .release import build_release
 
     layout = Layout(root)
-    target = build_release(layout, version, out or layout.releases_dir)
+    target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
     typer.echo(f"built {target}")
 
 

@@ -8,12 +8,14 @@ with a warning. Nothing is ever re-aligned by searching the text.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest import decode_bytes
+import msgspec
+import orjson
+
+from .ingest import BOM, decode_bytes
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck
@@ -24,7 +26,7 @@ def text_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     start: int
     end: int
@@ -32,7 +34,7 @@ class Span:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class AnnotationRecord:
     """One annotator's work on one task, as the release's `annotations` config stores it."""
 
@@ -160,27 +162,33 @@ class TaskReader:
         return None, None
 
 
-def read_export(path: Path, file: str, schema: SchemaCheck) -> tuple[list | None, list[Problem]]:
+def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[list | None, list[Problem]]:
+    """The export's tasks as undecoded byte slices, so a file is never held as Python objects whole.
+
+    A file that is not a JSON list is parsed in full, only to say precisely what is wrong with it.
+    """
     try:
         raw = path.read_bytes()
     except OSError as err:
         return None, [Problem("file-unreadable", file, err.strerror or str(err))]
-    tasks, problem = decode_bytes(raw, file)
-    if problem:
-        return None, [problem]
-    errors = schema.errors(tasks)
-    if errors:
-        return None, [Problem("schema-error", file, message, task=task_at(tasks, pointer), pointer=pointer) for pointer, message in errors]
-    return tasks, []
+    try:
+        if raw.startswith(BOM):
+            raise ValueError
+        raw.decode("utf-8")
+        return msgspec.json.decode(raw, type=list[msgspec.Raw]), []
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+        document, problem = decode_bytes(raw, file)
+        if problem:
+            return None, [problem]
+        return None, [Problem("schema-error", file, message, pointer=pointer) for pointer, message in export_schema.errors(document)]
 
 
-def task_at(tasks, pointer: str) -> int | None:
-    """The Label Studio id of the task a JSON pointer lies in, for error messages."""
-    head = pointer.split("/")[1] if pointer.count("/") >= 1 and pointer != "" else ""
-    if isinstance(tasks, list) and head.isdigit() and int(head) < len(tasks) and isinstance(tasks[int(head)], dict):
-        task_id = tasks[int(head)].get("id")
-        return task_id if isinstance(task_id, int) else None
-    return None
+@dataclass
+class TaskOutcome:
+    index: int
+    task_id: int
+    current: bool | None  # None: the article is not in the corpus
+    records: list[AnnotationRecord]
 
 
 def iter_current_annotations(
@@ -189,45 +197,56 @@ def iter_current_annotations(
     """(article id, its annotations) from the newest export that has the article, newest export first.
 
     An older export's tasks for an article that a newer export also has are superseded whole: Label
-    Studio exports are snapshots of the project, so the newest one is the truth.
+    Studio exports are snapshots of the project, so the newest one is the truth. Each task is
+    decoded, checked and reduced to plain records on its own; one file's records are kept until
+    the file is done, because an article's tasks may lie anywhere in it.
     """
-    schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"))
+    export_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"))
+    task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
     claimed: set[str] = set()
     for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
-        tasks, problems = read_export(path, file, schema)
+        items, problems = split_export(path, file, export_schema)
         report.extend(problems)
-        if tasks is None:
+        if items is None:
             continue
+        report.counts["tasks"] += len(items)
         reader = TaskReader(taxonomy, file)
-        by_article: dict[str, list[tuple[int, dict]]] = defaultdict(list)
-        for index, task in enumerate(tasks):
-            by_article[task["data"]["article_id"]].append((index, task))
-        report.counts["tasks"] += len(tasks)
+        outcomes: dict[str, list[TaskOutcome]] = {}
         superseded = 0
-        for article_id, article_tasks in by_article.items():
-            if article_id in claimed:
-                superseded += len(article_tasks)
+        for index, item in enumerate(items):
+            task = orjson.loads(memoryview(item))
+            errors = task_schema.errors(task, prefix=(index,))
+            if errors:
+                task_id = task.get("id") if isinstance(task, dict) and isinstance(task.get("id"), int) else None
+                report.extend(Problem("schema-error", file, message, task=task_id, pointer=pointer) for pointer, message in errors)
                 continue
+            article_id = task["data"]["article_id"]
+            if article_id in claimed:
+                superseded += 1
+                continue
+            records, task_problems = reader.read(index, task)
+            report.extend(task_problems)
             digest = corpus.get(article_id)
+            outcomes.setdefault(article_id, []).append(TaskOutcome(index, task["id"], is_current(task, digest) if digest else None, records))
+        for article_id, article_tasks in outcomes.items():
+            has_current = any(t.current for t in article_tasks)
             records = []
-            current = {id(t) for _, t in article_tasks if digest and is_current(t, digest)}
-            for index, task in article_tasks:
-                task_records, task_problems = reader.read(index, task)
-                report.extend(task_problems)
-                if digest is None:
-                    report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=task["id"], pointer=f"/{index}/data/article_id"))
-                elif id(task) not in current:
-                    code = "stale-task-superseded" if current else "stale-task"
-                    report.add(Problem(code, file, f"the text or title of article {article_id!r} changed after this task was pushed; push it again and re-annotate", task=task["id"], pointer=f"/{index}/data/text"))
+            for outcome in article_tasks:
+                if outcome.current is None:
+                    report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=outcome.task_id, pointer=f"/{outcome.index}/data/article_id"))
+                elif not outcome.current:
+                    code = "stale-task-superseded" if has_current else "stale-task"
+                    report.add(Problem(code, file, f"the text or title of article {article_id!r} changed after this task was pushed; push it again and re-annotate", task=outcome.task_id, pointer=f"/{outcome.index}/data/text"))
                 else:
-                    records.extend(task_records)
+                    records.extend(outcome.records)
             report.counts["annotations"] += len(records)
             if records:
                 yield article_id, records
-        claimed.update(by_article)
+        claimed.update(outcomes)
         if superseded:
             report.add(Problem("annotation-superseded", file, f"{superseded} tasks are superseded by newer exports"))
+        del items, outcomes  # before the next file is read: peak memory is one export, not two
 
 
 def is_current(task: dict, digest: ArticleDigest) -> bool:

@@ -8,11 +8,13 @@ Croissant file are all generated from the files just written.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from .layout import Layout
 from .problems import CommandError, InputError, Problem, Report
 from .resolve import RULES, Resolver, ResolvedStore
 from .schemas import SchemaCheck
-from .split import SplitSettings, assign_splits
+from .split import SPLITS, NearDuplicateIndex, SplitSettings
 from .taxonomy import Taxonomy, check_taxonomy
 from .validate import validate
 
@@ -120,8 +122,25 @@ def input_files(layout: Layout) -> list[Path]:
     return [p for p in fixed if p.exists()] + layout.shards() + layout.exports()
 
 
-def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None) -> Path:
-    """Build releases/vX.Y.Z. Earlier releases in `history_dir` (default `out_dir`) fix the splits."""
+def partition_articles(layout: Layout, splits: dict[str, str], folder: Path) -> dict[str, Path]:
+    """Each split's articles in corpus order, in a file of its own: every config then reads the corpus once."""
+    paths = {name: folder / f"articles-{name}.jsonl" for name in SPLITS}
+    handles = {name: path.open("wb") for name, path in paths.items()}
+    try:
+        for record in iter_articles(layout):
+            handles[splits[record["id"]]].write(orjson.dumps(record) + b"\n")
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return {name: path for name, path in paths.items() if path.stat().st_size}
+
+
+def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None, num_proc: int = 1) -> Path:
+    """Build releases/vX.Y.Z. Earlier releases in `history_dir` (default `out_dir`) fix the splits.
+
+    `num_proc` builds that many configs at once; each config is still written by one process, so
+    the bytes do not depend on it.
+    """
     version_key(version)
     datasets.utils.logging.disable_progress_bar()
     history_dir = history_dir or out_dir
@@ -140,7 +159,8 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
             raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
         store = ResolvedStore(staging / "resolved.sqlite")
         resolver = Resolver(store, taxonomy.topic_names)
-        report, taxonomy = validate(layout, on_annotations=resolver)
+        near_duplicates = NearDuplicateIndex(SplitSettings.from_release_settings(settings))
+        report, taxonomy = validate(layout, on_annotations=resolver, on_article=near_duplicates)
         store.commit()
         store.close()
         if not report.valid:
@@ -148,12 +168,18 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
         earlier = [v for v in releases_in(history_dir) if version_key(v) < version_key(version)]
         previous = earlier[-1] if earlier else None
         previous_splits = read_manifest(history_dir / f"v{previous}")["splits"] if previous else {}
-        splits = assign_splits(((r["id"], r["text"]) for r in iter_articles(layout)), SplitSettings.from_release_settings(settings), previous_splits)
-        plan = BuildPlan(layout, taxonomy, staging / "resolved.sqlite", splits, settings["description"], settings["license"])
+        splits = near_duplicates.assign(previous_splits)
+        split_files = partition_articles(layout, splits, staging)
+        plan = BuildPlan(taxonomy, staging / "resolved.sqlite", split_files, settings["description"], settings["license"])
         release_dir = staging / "release"
         built, stats = [], Counter()
-        for name in CONFIG_NAMES:
-            config, builder_stats = build_config(plan, name, staging, release_dir)
+        jobs = [(plan, name, staging, release_dir) for name in CONFIG_NAMES]
+        if num_proc > 1:
+            with ProcessPoolExecutor(num_proc, mp_context=multiprocessing.get_context("spawn")) as pool:
+                results = list(pool.map(build_config, *zip(*jobs)))
+        else:
+            results = [build_config(*job) for job in jobs]
+        for config, builder_stats in results:
             stats.update(builder_stats)
             if config.files:
                 built.append(config)
@@ -196,6 +222,7 @@ class ReleaseContext:
 
 def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -> tuple[BuiltConfig, Counter]:
     """Run the builder for one config and move its shards to Hub names; empty splits are left out."""
+    datasets.utils.logging.disable_progress_bar()
     raw = staging / "raw" / name
     builder = NewsCorpus(plan=plan, config_name=name, cache_dir=str(staging / "cache"))
     builder.download_and_prepare(output_dir=str(raw), file_format="parquet")

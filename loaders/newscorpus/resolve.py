@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -150,7 +150,7 @@ class ResolvedStore:
     def put(self, resolved: Resolved, records: list[AnnotationRecord]) -> None:
         self.db.execute(
             "INSERT INTO resolved VALUES (?, ?, ?)",
-            (resolved.article_id, orjson.dumps(asdict(resolved)), orjson.dumps([asdict(r) for r in records])),
+            (resolved.article_id, orjson.dumps(resolved), orjson.dumps(records)),
         )
 
     def get(self, article_id: str) -> tuple[dict, list[dict]] | None:

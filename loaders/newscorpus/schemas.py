@@ -26,9 +26,14 @@ def shorten(message: str) -> str:
 
 
 class SchemaCheck:
-    def __init__(self, schema_path: Path):
+    """Checks against a schema file, or against one of its definitions (`definition="task"`)."""
+
+    def __init__(self, schema_path: Path, definition: str | None = None):
         self.path = schema_path
         self.schema = orjson.loads(schema_path.read_bytes())
+        if definition is not None:
+            kept = {k: v for k, v in self.schema.items() if k in ("$schema", "$id", "$defs")}
+            self.schema = {**kept, "$ref": f"#/$defs/{definition}"}
 
     @cached_property
     def _fast(self):

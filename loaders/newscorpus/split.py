@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+import zlib
 from dataclasses import dataclass
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 SPLITS = ("train", "validation", "test")
@@ -43,11 +44,19 @@ def split_of_key(key: str, ratios: dict[str, float]) -> str:
     return SPLITS[-1]
 
 
-def shingles(text: str, width: int) -> set[bytes]:
+def shingle_hashes(text: str, width: int) -> np.ndarray:
+    """A 32-bit hash of each distinct run of `width` words (deterministic, unlike hash()).
+
+    Each word is hashed once (crc32) and the runs are combined as a polynomial in numpy, instead
+    of building a string per run: this was most of the cost of near-duplicate detection.
+    """
     words = WORD.findall(text.lower())
-    if len(words) <= width:
-        return {" ".join(words).encode()}
-    return {" ".join(words[i : i + width]).encode() for i in range(len(words) - width + 1)}
+    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
+    runs = max(1, len(words) - width + 1)
+    combined = np.zeros(runs, dtype=np.uint64)
+    for k in range(min(width, len(words))):
+        combined = (combined * np.uint64(1_000_003) + word_hashes[k : k + runs]) & np.uint64(0xFFFFFFFF)
+    return np.unique(combined)
 
 
 class Clusters:
@@ -70,31 +79,35 @@ class Clusters:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def near_duplicate_clusters(articles: Iterable[tuple[str, str]], settings: SplitSettings) -> Clusters:
-    lsh = MinHashLSH(threshold=settings.threshold, num_perm=NUM_PERM)
-    clusters = Clusters()
-    for article_id, text in articles:
-        minhash = MinHash(num_perm=NUM_PERM, seed=1)
-        minhash.update_batch(list(shingles(text, settings.shingle_words)))
-        clusters.find(article_id)
-        for other in lsh.query(minhash):
-            clusters.union(article_id, other)
-        lsh.insert(article_id, minhash, check_duplication=False)
-    return clusters
+class NearDuplicateIndex:
+    """Clusters articles as they stream past (an `on_article` hook of validate)."""
 
+    def __init__(self, settings: SplitSettings):
+        self.settings = settings
+        self.lsh = MinHashLSH(threshold=settings.threshold, num_perm=NUM_PERM)
+        self.clusters = Clusters()
+        template = MinHash(num_perm=NUM_PERM, seed=1)
+        self.permutations, self.scheme = template.permutations, template.scheme
 
-def assign_splits(articles: Iterable[tuple[str, str]], settings: SplitSettings, previous: dict[str, str]) -> dict[str, str]:
-    """article id -> split for every article; `previous` is the last release's assignment."""
-    clusters = near_duplicate_clusters(articles, settings)
-    members: dict[str, list[str]] = {}
-    for article_id in clusters.parent:
-        members.setdefault(clusters.find(article_id), []).append(article_id)
-    assigned = {}
-    for root, ids in members.items():
-        placed = sorted(i for i in ids if i in previous)
-        cluster_split = previous[placed[0]] if placed else split_of_key(min(ids), settings.ratios)
-        for article_id in ids:
-            assigned[article_id] = previous.get(article_id, cluster_split)
-    return dict(sorted(assigned.items()))
+    def __call__(self, record: dict) -> None:
+        # The shingles arrive already hashed, so the hash function is the identity (`int`, a C call).
+        minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=self.permutations, scheme=self.scheme)
+        minhash.update_batch(shingle_hashes(record["text"], self.settings.shingle_words))
+        article_id = record["id"]
+        self.clusters.find(article_id)
+        for other in self.lsh.query(minhash):
+            self.clusters.union(article_id, other)
+        self.lsh.insert(article_id, minhash, check_duplication=False)
 
-
+    def assign(self, previous: dict[str, str]) -> dict[str, str]:
+        """article id -> split for every article seen; `previous` is the last release's assignment."""
+        members: dict[str, list[str]] = {}
+        for article_id in self.clusters.parent:
+            members.setdefault(self.clusters.find(article_id), []).append(article_id)
+        assigned = {}
+        for ids in members.values():
+            placed = sorted(i for i in ids if i in previous)
+            cluster_split = previous[placed[0]] if placed else split_of_key(min(ids), self.settings.ratios)
+            for article_id in ids:
+                assigned[article_id] = previous.get(article_id, cluster_split)
+        return dict(sorted(assigned.items()))

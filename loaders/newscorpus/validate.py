@@ -17,9 +17,10 @@ from .schemas import SchemaCheck
 from .taxonomy import Taxonomy, check_taxonomy
 
 AnnotationSink = Callable[[str, list[AnnotationRecord]], None]
+ArticleSink = Callable[[dict], None]
 
 
-def check_corpus(layout: Layout, report: Report) -> dict[str, ArticleDigest]:
+def check_corpus(layout: Layout, report: Report, on_article: ArticleSink | None = None) -> dict[str, ArticleDigest]:
     """Checks every article; returns id -> digest of text and title for the annotation checks."""
     schema = SchemaCheck(layout.schema_path("article.schema.json"))
     first_seen: dict[str, str] = {}
@@ -44,15 +45,20 @@ def check_corpus(layout: Layout, report: Report) -> dict[str, ArticleDigest]:
                 if not unicodedata.is_normalized("NFC", record[key]):
                     report.add(Problem("text-not-nfc", file, f"{key} is not in Unicode NFC; normalise it (newscorpus add does)", line=line, pointer=f"/{key}"))
             digests[article_id] = ArticleDigest(text_digest(record["text"]), text_digest(record["title"]))
+            if on_article is not None:
+                on_article(record)
     return digests
 
 
-def validate(layout: Layout, on_annotations: AnnotationSink | None = None) -> tuple[Report, Taxonomy | None]:
-    """The whole corpus. `on_annotations` receives each article's current annotations as they pass."""
+def validate(
+    layout: Layout, on_annotations: AnnotationSink | None = None, on_article: ArticleSink | None = None
+) -> tuple[Report, Taxonomy | None]:
+    """The whole corpus, in one pass per input. The hooks receive each valid article and each
+    article's current annotations as they pass, so a build needs no pass of its own."""
     report = Report()
     taxonomy, problems = check_taxonomy(layout)
     report.extend(problems)
-    digests = check_corpus(layout, report)
+    digests = check_corpus(layout, report, on_article)
     if taxonomy is None:
         return report, None
     for article_id, records in iter_current_annotations(layout, taxonomy, digests, report):
