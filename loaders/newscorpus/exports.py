@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
-from .ingest import BOM, decode_bytes
+from .ingest import BOM, decode_bytes, is_utf8
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck
@@ -172,9 +172,8 @@ def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[lis
     except OSError as err:
         return None, [Problem("file-unreadable", file, err.strerror or str(err))]
     try:
-        if raw.startswith(BOM):
+        if raw.startswith(BOM) or not is_utf8(raw):
             raise ValueError
-        raw.decode("utf-8")
         return msgspec.json.decode(raw, type=list[msgspec.Raw]), []
     except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
         document, problem = decode_bytes(raw, file)

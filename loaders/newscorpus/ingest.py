@@ -6,6 +6,7 @@ so that adding a publisher never needs a code change.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tempfile
@@ -21,6 +22,20 @@ from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
 
 BOM = b"\xef\xbb\xbf"
+
+
+def is_utf8(raw: bytes) -> bool:
+    """Checks UTF-8 in 1 MiB steps: decoding a whole file at once would build it as one str,
+    four bytes per character as soon as it holds an emoji."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode_bytes(raw: bytes, file: str, line: int | None = None) -> tuple[object, Problem | None]:
