@@ -126,6 +126,8 @@ STUDIO_BIN = REPO / ".venv-studio" / "bin" / "label-studio"
 class StudioServer:
     url: str
     token: str
+    username: str = ""
+    password: str = ""
 
     def env(self, **extra) -> dict:
         import os
@@ -152,9 +154,9 @@ def label_studio(tmp_path_factory):
     assert STUDIO_BIN.exists(), "Label Studio is not installed: run scripts/install-label-studio"
     data_dir = tmp_path_factory.mktemp("label-studio")
     port = free_port()
-    token = secrets.token_hex(20)
+    token, password = secrets.token_hex(20), secrets.token_hex(8)
     env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LABEL_STUDIO_USERNAME": "curator@example.com",
-           "LABEL_STUDIO_PASSWORD": secrets.token_hex(8), "LABEL_STUDIO_USER_TOKEN": token,
+           "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": ""}
     log = (data_dir / "server.log").open("wb")
     server = subprocess.Popen([str(STUDIO_BIN), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port)],
@@ -172,7 +174,7 @@ def label_studio(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("Label Studio did not come up on its port:\n" + (data_dir / "server.log").read_text()[-3000:])
             time.sleep(1)
-        yield StudioServer(url, token)
+        yield StudioServer(url, token, "curator@example.com", password)
     finally:
         import signal
 

@@ -1,6 +1,5 @@
 """Push the corpus to a real Label Studio, annotate through its API as two people, pull, build, load."""
 
-import json
 
 import pytest
 from datasets import load_dataset

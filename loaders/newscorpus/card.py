@@ -102,6 +102,7 @@ def render_card(context, release_dir: Path, distribution) -> str:
         "",
         table(["count", "value"], [[k, stats[k]] for k in ner_keys]),
         "",
+        *(["## Citation", "", "```bibtex", context.settings["citation"], "```", ""] if context.settings.get("citation") else []),
         "## Changelog",
         "",
         changelog_text(context),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlcroissant as mlc
-from datasets import ClassLabel, List, Value
+from datasets import ClassLabel, List
 
 DATA_TYPES = {"string": mlc.DataType.TEXT, "bool": mlc.DataType.BOOL, "float32": mlc.DataType.FLOAT,
               "int32": mlc.DataType.INTEGER, "int64": mlc.DataType.INTEGER}
@@ -38,6 +38,7 @@ def croissant_metadata(context, release_dir: Path) -> dict:
         license=[context.settings["license"]],
         url="https://huggingface.co/datasets/newscorpus",
         version=context.version,
+        cite_as=context.settings.get("citation"),
         distribution=distribution,
         record_sets=record_sets,
     )

@@ -31,7 +31,7 @@ from .croissant import croissant_metadata
 from .ingest import decode_bytes, iter_articles, write_atomically
 from .layout import Layout
 from .problems import CommandError, InputError, Problem, Report
-from .resolve import RULES, Resolver, ResolvedStore
+from .resolve import Resolver, ResolvedStore
 from .schemas import SchemaCheck
 from .split import SPLITS, NearDuplicateIndex, SplitSettings
 from .taxonomy import Taxonomy, check_taxonomy
@@ -191,7 +191,7 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
         write_atomically(release_dir / "README.md", render_card(context, release_dir).encode())
         manifest = {
             "version": version,
-            "tool": {"name": "newscorpus", "version": __version__, "datasets": datasets.__version__, "pyarrow": pyarrow.__version__},
+            "tool": tool_versions(),
             "previous": previous,
             "files": [f.__dict__ for f in all_files(built, release_dir)],
             "inputs": inputs,
@@ -291,11 +291,18 @@ def render_card(context: ReleaseContext, release_dir: Path) -> str:
     return render(context, release_dir, label_distribution(release_dir, context.taxonomy))
 
 
+def tool_versions() -> dict[str, str]:
+    """What wrote the bytes: a rebuild is byte-identical only with the same versions."""
+    return {"name": "newscorpus", "version": __version__, "datasets": datasets.__version__, "pyarrow": pyarrow.__version__}
+
+
 def verify_release(layout: Layout, release_dir: Path) -> list[str]:
     """Differences between a release and a rebuild of it from the current inputs; empty when identical."""
     manifest = read_manifest(release_dir)
     differences = [f"{f['path']}: sha256 differs from the manifest" for f in manifest["files"]
                    if not (release_dir / f["path"]).exists() or sha256_of(release_dir / f["path"]) != f["sha256"]]
+    if manifest.get("tool") != tool_versions():
+        return differences + [f"built with {manifest.get('tool')}, this is {tool_versions()}: install those versions to rebuild"]
     current_inputs = {layout.relative(p): sha256_of(p) for p in input_files(layout)}
     recorded = {i["path"]: i["sha256"] for i in manifest["inputs"]}
     differences += [f"input {path}: changed since the release" for path in sorted(recorded.keys() | current_inputs.keys())

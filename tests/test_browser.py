@@ -1,0 +1,80 @@
+"""An annotator selects a word in Label Studio's editor in a real browser; the pulled span is exact.
+
+The text has an emoji before the word: Label Studio 1.23 stores code points (the emoji counts
+once), older versions stored UTF-16 units. Uses Debian's Chromium (scripts/install-browser).
+"""
+
+import shutil
+import time
+
+import pytest
+from datasets import load_dataset
+from label_studio_sdk import LabelStudio
+
+from conftest import REPO, article, new_corpus, run, write_jsonl, write_taxonomy
+
+CHROMIUM = shutil.which("chromium")
+TEXT = "Fans 🎉 cheered Maria today."
+WORD_RECT = """([word]) => {
+  const line = [...document.querySelectorAll('.lsf-richtext__line')].find(e => e.textContent.includes(word));
+  const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const i = node.data.indexOf(word);
+    if (i >= 0) {
+      const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + word.length);
+      const b = range.getBoundingClientRect(); return {x: b.x, y: b.y, width: b.width, height: b.height};
+    }
+  }
+  return null;
+}"""
+
+pytestmark = [pytest.mark.studio, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")]
+
+
+def label_word_in_browser(server, project_id: int, task_id: int, label: str, word: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(server.url + "/user/login/")
+            page.fill("input[name=email]", server.username)
+            page.fill("input[name=password]", server.password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            page.goto(f"{server.url}/projects/{project_id}/data?tab=1&task={task_id}")
+            page.get_by_text(word, exact=False).first.wait_for(timeout=120_000)
+            page.get_by_text(label, exact=True).first.click()
+            box = page.evaluate(WORD_RECT, [word])
+            middle = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + 1, middle)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] - 1, middle, steps=5)
+            page.mouse.up()
+            page.get_by_role("button", name="Submit").click()
+            page.wait_for_load_state("networkidle")
+            time.sleep(1)
+        finally:
+            browser.close()
+
+
+def test_a_word_selected_in_the_editor_after_an_emoji_comes_back_with_code_point_offsets(tmp_path, label_studio):
+    layout = new_corpus(tmp_path / "c", None)
+    write_taxonomy(layout.root, ["PERSON", "ORG"], ["sport"], title=False)
+    (layout.corpus_dir / "release.json").write_text((REPO / "corpus" / "release.json").read_text())
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [article("emoji-1", TEXT, "Cheers")])
+    assert run("studio", "push", "--project", "Browser", "--root", layout.root, env=label_studio.env()).code == 0
+    client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
+    (project,) = [p for p in client.projects.list(title="Browser") if p.title == "Browser"]
+    (task,) = list(client.tasks.list(project=project.id))
+
+    label_word_in_browser(label_studio, project.id, task.id, "PERSON", "Maria")
+
+    assert run("studio", "pull", "--project", "Browser", "--root", layout.root, env=label_studio.env()).code == 0
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    (row,) = [row for split in load_dataset(str(layout.releases_dir / "v1.0.0")).values() for row in split]
+    start = TEXT.index("Maria")
+    assert start == 15 and len(TEXT[:start].encode("utf-16-le")) // 2 == 16  # the emoji is one code point, two UTF-16 units
+    assert row["entities"] == [{"start": start, "end": start + 5, "label": 0, "text": "Maria"}]
