@@ -66,6 +66,15 @@ class FailingStudio(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif self.mode == "invalid":  # a whole, well-formed export whose span carries a label outside the taxonomy
+            body = json.dumps([{"id": 1, "data": {"article_id": "a", "title": "A title", "text": "Alice."}, "annotations": [
+                {"id": 1, "completed_by": 1, "result": [{"from_name": "entities", "to_name": "text", "type": "labels",
+                                                          "value": {"start": 0, "end": 5, "text": "Alice", "labels": ["CELEBRITY"]}}]}]}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.mode == "500":
             self.send_response(500)
             self.send_header("Content-Type", "application/json")
@@ -84,7 +93,7 @@ class FailingStudio(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("mode", ["500", "drop"])
+@pytest.mark.parametrize("mode", ["500", "drop", "invalid"])
 def test_a_pull_from_a_failing_server_writes_nothing_and_keeps_what_was_there(mode, tmp_path):
     layout = new_corpus(tmp_path / "c", ["PERSON"])
     write_jsonl(layout.corpus_dir / "wire.jsonl", [article("a", "Alice.")])
@@ -100,9 +109,12 @@ def test_a_pull_from_a_failing_server_writes_nothing_and_keeps_what_was_there(mo
     finally:
         server.shutdown()
     assert result.code == 1
-    assert studio.url in result.err and "Traceback" not in result.err and TOKEN not in result.out + result.err
+    assert "Traceback" not in result.err and TOKEN not in result.out + result.err
+    assert studio.url in result.err or mode == "invalid"
     if mode == "500":
         assert "HTTP 500" in result.err
+    if mode == "invalid":
+        assert "[unknown-label]" in result.err and "not written" in result.err
     assert sorted(p.relative_to(layout.annotations_dir).as_posix() for p in layout.annotations_dir.rglob("*")) == ["newscorpus", "newscorpus/20260101T000000Z.json"]
     assert earlier.read_text() == "[]"
 

@@ -63,6 +63,8 @@ def test_round_trip_through_a_real_server(corpus, label_studio):
 
     pulled = run("studio", "pull", "--project", "Round trip", "--root", corpus.root, env=env)
     assert pulled.code == 0, pulled.err
+    for output in (first, again, pulled):
+        assert label_studio.token not in output.out + output.err
     (export,) = corpus.exports()
     assert export.parent.name == "round-trip"
     assert label_studio.token not in export.read_text()

@@ -26,7 +26,9 @@ from .split import SPLITS
 from .taxonomy import Taxonomy
 
 CONFIG_NAMES = ("documents", "ner", "articles", "annotations")
-TOKEN = re.compile(r"\w+(?:['’-]\w+)*|[^\w\s]")
+# OntoNotes-style: hyphens and a possessive 's are tokens of their own, so "anti-Taliban" and
+# "Taliban's" hold a whole token "Taliban" for an entity span. Every non-space character is in a token.
+TOKEN = re.compile(r"['’]s\b|\w+|[^\w\s]")
 PARAGRAPH = re.compile(r"[^\n]+")
 
 
