@@ -6,16 +6,40 @@ the card cannot disagree with the data (`num_examples` is verified on load).
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import yaml
 
 from .build import NerConversion
 from .resolve import RULES
+from .taxonomy import Taxonomy
+
+
+def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, Counter]:
+    """Entity and topic counts over every documents shard, read back from the files themselves."""
+    entities, topics = Counter(), Counter()
+    for path in sorted((release_dir / "documents").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["entities", "topics"]):
+            labels = pc.struct_field(pc.list_flatten(batch.column("entities")), "label")
+            for item in pc.value_counts(labels).to_pylist():
+                entities[taxonomy.entity_names[item["values"]]] += item["counts"]
+            for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
+                topics[taxonomy.topic_names[item["values"]]] += item["counts"]
+    return entities, topics
+
+
+def languages_in(release_dir: Path) -> list[str]:
+    found = set()
+    for path in sorted((release_dir / "articles").glob("*.parquet")):
+        found.update(pq.read_table(path, columns=["language"]).column("language").unique().to_pylist())
+    return sorted(found)
 
 
 
-def yaml_header(context) -> dict:
+def yaml_header(context, release_dir: Path) -> dict:
     configs, infos = [], []
     for config in context.configs:
         entry = {"config_name": config.name, "data_files": [{"split": s, "path": f"{config.name}/{s}-*"} for s in config.files]}
@@ -26,7 +50,7 @@ def yaml_header(context) -> dict:
                 "splits": [{"name": s, "num_bytes": config.info.splits[s].num_bytes, "num_examples": config.info.splits[s].num_examples} for s in config.files]}
         infos.append(info)
     header = {"pretty_name": context.settings["pretty_name"], "license": context.settings["license"],
-              "language": sorted(l for l in context.stats.get("languages", [])) or ["en"],
+              "language": languages_in(release_dir),
               "task_categories": ["token-classification", "text-classification"],
               "task_ids": ["named-entity-recognition", "multi-label-classification"],
               "configs": configs, "dataset_info": infos}
@@ -43,8 +67,8 @@ def fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def render_card(context, release_dir: Path, distribution) -> str:
-    entities, topics = distribution
+def render_card(context, release_dir: Path) -> str:
+    entities, topics = label_distribution(release_dir, context.taxonomy)
     stats = context.stats
     agreement = context.resolver.agreement
     split_rows = [[c.name] + [sum(f.rows for f in c.files.get(s, [])) for s in ("train", "validation", "test")] for c in context.configs]
@@ -108,7 +132,7 @@ def render_card(context, release_dir: Path, distribution) -> str:
         changelog_text(context),
         "",
     ]
-    front = yaml.safe_dump(yaml_header(context), sort_keys=False, allow_unicode=True, width=1000)
+    front = yaml.safe_dump(yaml_header(context, release_dir), sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{front}---\n\n" + "\n".join(body)
 
 

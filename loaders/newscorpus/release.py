@@ -22,11 +22,11 @@ import datasets
 import datasets.utils.logging
 import orjson
 import pyarrow
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__
 from .build import CONFIG_NAMES, BuildPlan, NewsCorpus
+from .card import render_card
 from .croissant import croissant_metadata
 from .ingest import decode_bytes, iter_articles, write_atomically
 from .layout import Layout
@@ -185,7 +185,7 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
                 built.append(config)
         stats.update(resolver.counts)
         inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
-        context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, report, previous,
+        context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
                                  changelog(history_dir / f"v{previous}", release_dir) if previous else None)
         write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
         write_atomically(release_dir / "README.md", render_card(context, release_dir).encode())
@@ -207,7 +207,7 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
 
 @dataclass
 class ReleaseContext:
-    """Everything the card, the manifest and the Croissant file say, gathered once."""
+    """Everything the card and the Croissant file say, gathered once."""
 
     version: str
     settings: dict
@@ -215,7 +215,6 @@ class ReleaseContext:
     configs: list[BuiltConfig]
     stats: Counter
     resolver: Resolver
-    report: Report
     previous: str | None
     changes: dict | None
 
@@ -246,19 +245,6 @@ def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile
     return sorted(shards + extra, key=lambda f: f.path)
 
 
-def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, Counter]:
-    """Entity and topic counts over every documents shard, read back from the files themselves."""
-    entities, topics = Counter(), Counter()
-    for path in sorted((release_dir / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["entities", "topics"]):
-            labels = pc.struct_field(pc.list_flatten(batch.column("entities")), "label")
-            for item in pc.value_counts(labels).to_pylist():
-                entities[taxonomy.entity_names[item["values"]]] += item["counts"]
-            for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
-                topics[taxonomy.topic_names[item["values"]]] += item["counts"]
-    return entities, topics
-
-
 def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
     """article id -> (hash of its text and title, hash of its gold labels), streamed from the files."""
     found: dict[str, tuple[str, str]] = {}
@@ -283,12 +269,6 @@ def changelog(old_dir: Path, new_dir: Path) -> dict:
         "text_changed": sorted(i for i in common if old[i][0] != new[i][0]),
         "labels_changed": sorted(i for i in common if old[i][1] != new[i][1]),
     }
-
-
-def render_card(context: ReleaseContext, release_dir: Path) -> str:
-    from .card import render_card as render
-
-    return render(context, release_dir, label_distribution(release_dir, context.taxonomy))
 
 
 def tool_versions() -> dict[str, str]:
