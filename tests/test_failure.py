@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -24,7 +25,23 @@ def release_is_complete(release) -> bool:
     return all(hashlib.sha256((release / f["path"]).read_bytes()).hexdigest() == f["sha256"] for f in manifest["files"])
 
 
-def test_a_build_killed_at_random_points_never_leaves_a_partial_release(tmp_path):
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]}
+
+
+def test_a_build_killed_at_random_points_never_leaves_a_partial_release_or_a_process(tmp_path):
     layout = gum_corpus(tmp_path / "gum")
     (layout.corpus_dir / "release.json").write_text((REPO / "corpus" / "release.json").read_text())
     started = time.monotonic()
@@ -36,8 +53,13 @@ def test_a_build_killed_at_random_points_never_leaves_a_partial_release(tmp_path
         process = subprocess.Popen([str(NEWSCORPUS), "build", "--version", "1.0.0", "--root", str(layout.root)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, full))
+        workers = children_of(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        deadline = time.monotonic() + 10
+        while alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(workers), f"trial {trial}: workers of the killed build live on"
         if target.exists():  # the kill came after the final rename: the release must be whole
             assert release_is_complete(target), f"trial {trial}: partial release"
             subprocess.run(["rm", "-rf", str(target)], check=True)
