@@ -149,3 +149,13 @@ def test_adding_articles_never_moves_an_existing_one_between_splits(tmp_path):
     assert second["a"] == first["a005"]
     diff = run("diff", layout.releases_dir / "v1.0.0", layout.releases_dir / "v1.1.0", "--format", "json")
     assert len(json.loads(diff.out)["added"]) == 41
+
+
+def test_the_manifest_follows_its_schema(gum_release):
+    import jsonschema
+
+    _, release = gum_release
+    schema = json.loads((REPO / "schema" / "manifest.schema.json").read_text())
+    manifest = json.loads((release / "manifest.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(manifest)
+    assert len(manifest["splits"]) == 24 and {i["path"] for i in manifest["inputs"]} >= {"schema/taxonomy.json", "corpus/release.json"}

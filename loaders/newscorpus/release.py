@@ -204,7 +204,7 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
             "version": version,
             "tool": tool_versions(),
             "previous": previous,
-            "files": [f.__dict__ for f in all_files(built, release_dir)],
+            "files": [{key: value for key, value in f.__dict__.items() if value is not None} for f in all_files(built, release_dir)],
             "inputs": inputs,
             "stats": dict(sorted(stats.items())),
             "splits": splits,
