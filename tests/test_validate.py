@@ -26,5 +26,7 @@ def test_github_format_gives_workflow_annotations(gum):
     assert "::error file=corpus/wikinews.jsonl,line=25,title=json-error::" in result.out
 
 
-def test_an_unknown_format_is_a_usage_error(gum):
+def test_an_unknown_format_or_option_is_a_usage_error(gum):
     assert run("validate", "--root", gum.root, "--format", "xml").code == 2
+    unknown = run("validate", "--root", gum.root, "--bogus")
+    assert unknown.code == 2 and "No such option" in unknown.err and "Traceback" not in unknown.err

@@ -165,10 +165,12 @@ def studio_serve(
 
 
 def main() -> None:
-    """Entry point: bad input and failures the user can act on end with a message, never a traceback."""
+    """Entry point: bad input and failures the user can act on end with a message, never a traceback.
+
+    Typer runs in standalone mode, so usage errors get its message and exit status 2.
+    """
     try:
-        code = app(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        app()
     except InputError as err:
         typer.echo(err.report.render_text(), err=True)
         typer.echo(f"error: {err.what}", err=True)
@@ -176,17 +178,7 @@ def main() -> None:
     except CommandError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
-    except typer.Exit as err:
-        sys.exit(err.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        sys.exit(130)
     except Exception as err:  # a bug or an environment failure: one line, with the way to see more
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
         if os.environ.get("NEWSCORPUS_DEBUG"):
             raise
         typer.echo(f"error: {type(err).__name__}: {err} (set NEWSCORPUS_DEBUG=1 for the traceback)", err=True)
