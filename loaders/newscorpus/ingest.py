@@ -90,15 +90,24 @@ class BoilerplateRules:
         return "\n".join(kept).strip()
 
 
+def read_checked_json(layout: Layout, path: Path, schema_name: str, code: str) -> tuple[object, list[Problem]]:
+    """A small JSON file people edit (taxonomy, settings), parsed and checked against its schema."""
+    file = layout.relative(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, [Problem("file-unreadable", file, err.strerror or str(err))]
+    data, problem = decode_bytes(raw, file)
+    if problem:
+        return None, [problem]
+    problems = [Problem(code, file, message, pointer=pointer) for pointer, message in SchemaCheck(layout.schema_path(schema_name)).errors(data)]
+    return (None if problems else data), problems
+
+
 def load_boilerplate_rules(layout: Layout, source: str) -> BoilerplateRules:
-    path = layout.boilerplate_path
-    if not path.exists():
+    if not layout.boilerplate_path.exists():
         return BoilerplateRules()
-    data, problem = decode_bytes(path.read_bytes(), layout.relative(path))
-    problems = [problem] if problem else [
-        Problem("config-error", layout.relative(path), message, pointer=pointer)
-        for pointer, message in SchemaCheck(layout.schema_path("boilerplate.schema.json")).errors(data)
-    ]
+    data, problems = read_checked_json(layout, layout.boilerplate_path, "boilerplate.schema.json", "config-error")
     if problems:
         raise InputError(Report(problems), "the boilerplate rules are invalid")
     rules = data.get(source, {})

@@ -33,8 +33,8 @@ class Layout:
         return self.corpus_dir / "boilerplate.json"
 
     @property
-    def splits_path(self) -> Path:
-        return self.corpus_dir / "splits.json"
+    def release_settings_path(self) -> Path:
+        return self.corpus_dir / "release.json"
 
     def schema_path(self, name: str) -> Path:
         """The corpus's own schema file if it ships one, else the one packaged with newscorpus."""

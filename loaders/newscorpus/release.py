@@ -31,11 +31,10 @@ from . import __version__
 from .build import CONFIG_NAMES, BuildPlan, NewsCorpus
 from .card import render_card
 from .croissant import croissant_metadata
-from .ingest import decode_bytes, iter_articles, write_atomically
+from .ingest import iter_articles, read_checked_json, write_atomically
 from .layout import Layout
-from .problems import CommandError, InputError, Problem, Report
+from .problems import CommandError, InputError, Report
 from .resolve import Resolver, ResolvedStore
-from .schemas import SchemaCheck
 from .split import SPLITS, NearDuplicateIndex, SplitSettings
 from .taxonomy import Taxonomy, check_taxonomy
 from .validate import validate
@@ -75,15 +74,7 @@ def sha256_of(path: Path) -> str:
 
 
 def load_release_settings(layout: Layout) -> dict:
-    path = layout.root / "corpus" / "release.json"
-    file = layout.relative(path)
-    if not path.exists():
-        raise InputError(Report([Problem("file-unreadable", file, "release settings are missing")]), "no release settings")
-    data, problem = decode_bytes(path.read_bytes(), file)
-    problems = [problem] if problem else [
-        Problem("config-error", file, message, pointer=pointer)
-        for pointer, message in SchemaCheck(layout.schema_path("release.schema.json")).errors(data)
-    ]
+    data, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
     if problems:
         raise InputError(Report(problems), "the release settings are invalid")
     return data
@@ -121,7 +112,7 @@ def pid_alive(pid: int) -> bool:
 
 
 def input_files(layout: Layout) -> list[Path]:
-    fixed = [layout.taxonomy_path, layout.root / "corpus" / "release.json"]
+    fixed = [layout.taxonomy_path, layout.release_settings_path]
     return [p for p in fixed if p.exists()] + layout.shards() + layout.exports()
 
 

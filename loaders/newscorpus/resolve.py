@@ -99,16 +99,14 @@ def spans_of(record: AnnotationRecord) -> set:
     return {("text", s) for s in record.entities} | {("title", s) for s in record.title_entities}
 
 
-def resolve_gold(article_id: str, records: list[AnnotationRecord], counts: Counter) -> tuple[Resolved, list[AnnotationRecord]]:
-    """The gold labels of one article, and the annotations (one per annotator) they came from."""
-    latest: dict[str, AnnotationRecord] = {}
-    for record in sorted(records, key=lambda r: r.annotation_id):
-        counts["annotations"] += 1
-        if record.cancelled:
-            counts["annotations_cancelled"] += 1
-        else:
-            latest[record.annotator] = record
-    voters = sorted(latest.values(), key=lambda r: r.annotation_id)
+def latest_per_annotator(records: list[AnnotationRecord]) -> list[AnnotationRecord]:
+    """The annotations that vote: not cancelled, the latest of each annotator, in annotation order."""
+    latest = {r.annotator: r for r in sorted(records, key=lambda r: r.annotation_id) if not r.cancelled}
+    return sorted(latest.values(), key=lambda r: r.annotation_id)
+
+
+def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counter) -> Resolved:
+    """The gold labels of one article from its voting annotations."""
     gold = [r for r in voters if r.ground_truth]
     agreement = None
     if len(voters) >= 2:
@@ -126,7 +124,7 @@ def resolve_gold(article_id: str, records: list[AnnotationRecord], counts: Count
         title_entities = [s for part, s in kept if part == "title"]
         chosen = majority([r.topics for r in voters], counts, "topics")
     counts[f"resolved_{method}"] += 1
-    resolved = Resolved(
+    return Resolved(
         article_id=article_id,
         method=method,
         annotators=len(voters),
@@ -135,7 +133,6 @@ def resolve_gold(article_id: str, records: list[AnnotationRecord], counts: Count
         topics=sorted(set(chosen)),
         entity_agreement=agreement,
     )
-    return resolved, sorted(records, key=lambda r: r.annotation_id)
 
 
 class ResolvedStore:
@@ -173,7 +170,11 @@ class Resolver:
         self.agreement = AgreementTally(topic_names)
 
     def __call__(self, article_id: str, records: list[AnnotationRecord]) -> None:
-        resolved, kept = resolve_gold(article_id, records, self.counts)
-        latest = {r.annotator: r for r in kept if not r.cancelled}
-        self.agreement.add(sorted(latest.values(), key=lambda r: r.annotation_id))
-        self.store.put(resolved, kept)
+        records = sorted(records, key=lambda r: r.annotation_id)
+        for record in records:
+            self.counts["annotations"] += 1
+            if record.cancelled:
+                self.counts["annotations_cancelled"] += 1
+        voters = latest_per_annotator(records)
+        self.agreement.add(voters)
+        self.store.put(resolve_gold(article_id, voters, self.counts), records)

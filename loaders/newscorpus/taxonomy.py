@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
-
 from .layout import Layout
 from .problems import InputError, Problem, Report
-from .schemas import SchemaCheck
+from .ingest import read_checked_json
 
 
 @dataclass(frozen=True)
@@ -60,20 +58,10 @@ class Taxonomy:
 
 
 def check_taxonomy(layout: Layout) -> tuple[Taxonomy | None, list[Problem]]:
-    path = layout.taxonomy_path
-    file = layout.relative(path)
-    try:
-        data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None, [Problem("file-unreadable", file, "the taxonomy file does not exist")]
-    except orjson.JSONDecodeError as err:
-        return None, [Problem("json-error", file, str(err), line=err.lineno)]
-    problems = [
-        Problem("taxonomy-error", file, message, pointer=pointer)
-        for pointer, message in SchemaCheck(layout.schema_path("taxonomy.schema.json")).errors(data)
-    ]
+    data, problems = read_checked_json(layout, layout.taxonomy_path, "taxonomy.schema.json", "taxonomy-error")
     if problems:
         return None, problems
+    file = layout.relative(layout.taxonomy_path)
     for section in ("entities", "topics"):
         seen = set()
         for i, label in enumerate(data[section]["labels"]):
