@@ -1,5 +1,6 @@
 """Push the corpus to a real Label Studio, annotate through its API as two people, pull, build, load."""
 
+import json
 
 import pytest
 from datasets import load_dataset
@@ -117,3 +118,14 @@ def test_a_server_that_is_down_is_a_clear_error(corpus):
     result = run("studio", "push", "--root", corpus.root, env=down.env())
     assert result.code == 1 and "cannot reach" in result.err and down.url in result.err
     assert "some-token-value" not in result.err
+
+
+def test_an_article_whose_title_changed_is_pushed_again(corpus, label_studio):
+    env = label_studio.env()
+    assert "pushed 2 tasks" in run("studio", "push", "--project", "Retitled", "--root", corpus.root, env=env).out
+    shard = corpus.corpus_dir / "wire.jsonl"
+    records = [json.loads(line) for line in shard.read_text().splitlines()]
+    records[0]["title"] = "Lopez signs for FC Porto"
+    write_jsonl(shard, records)
+    again = run("studio", "push", "--project", "Retitled", "--root", corpus.root, env=env)
+    assert "pushed 1 tasks; 1 articles already" in again.out, again.out + again.err

@@ -112,10 +112,10 @@ class Studio:
             self.call("updating the labeling config", lambda: self.client.projects.update(id=project.id, label_config=label_config))
         return project
 
-    def task_keys(self, project_id: int) -> set[tuple[str, bytes]]:
-        """(article id, digest of the text) of every task in the project."""
+    def task_keys(self, project_id: int) -> set[tuple]:
+        """The push key of every task in the project (see `push_key`)."""
         tasks = self.call("listing tasks", lambda: list(self.client.tasks.list(project=project_id, fields="all")), retry=True)
-        return {(t.data.get("article_id"), text_digest(t.data.get("text", ""))) for t in tasks if t.data}
+        return {push_key(t.data.get("article_id"), t.data.get("text", ""), t.data.get("title", "")) for t in tasks if t.data}
 
     def export(self, project_id: int) -> bytes:
         return self.call(
@@ -123,6 +123,11 @@ class Studio:
             lambda: b"".join(self.client.projects.exports.download_sync(id=project_id, export_type="JSON", download_all_tasks=True)),
             retry=True,
         )
+
+
+def push_key(article_id: str, text: str, title: str) -> tuple:
+    """An article needs a new task when its text or its title changed: exactly what makes a task stale."""
+    return article_id, text_digest(text), text_digest(title)
 
 
 def push(layout: Layout, project_title: str, studio: Studio | None = None) -> tuple[int, int]:
@@ -136,7 +141,7 @@ def push(layout: Layout, project_title: str, studio: Studio | None = None) -> tu
     existing = studio.task_keys(project.id)
     batch, pushed, unchanged = [], 0, 0
     for record in iter_articles(layout):
-        if (record["id"], text_digest(record["text"])) in existing:
+        if push_key(record["id"], record["text"], record["title"]) in existing:
             unchanged += 1
             continue
         batch.append({"article_id": record["id"], "title": record["title"], "text": record["text"]})
