@@ -15,8 +15,9 @@ from newscorpus.ingest import BoilerplateRules, add_article, make_article
 from newscorpus.layout import Layout
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-GUM = SHARED / "data" / "gum-news"
+DATA = REPO / "tests" / "data"  # test data shipped with the repository; provenance and licenses in each folder's README
+GUM = DATA / "gum-news"
+SEED_TEXT = DATA / "seed" / "ibns-anti-taliban-panjshir.txt"
 NEWSCORPUS = Path(sys.executable).parent / "newscorpus"
 GUM_LABELS = ["person", "place", "organization", "event", "time", "abstract", "object", "substance", "plant", "animal"]
 

@@ -3,9 +3,7 @@
 import json
 import shutil
 
-from conftest import REPO, SHARED, new_corpus, run
-
-SEED = SHARED / "seed" / "ibns-anti-taliban-panjshir.txt"
+from conftest import REPO, SEED_TEXT as SEED, new_corpus, run
 
 
 def test_adding_the_seed_gives_the_committed_record_and_adding_it_again_is_refused(tmp_path):

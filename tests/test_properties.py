@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import REPO, new_corpus, write_jsonl
 from newscorpus.ingest import shard_name
-from newscorpus.release import build_release
+from newscorpus.release.build import build_release
 from newscorpus.studio import project_folder
 
 LABELS = ["PERSON", "ORG", "GPE"]

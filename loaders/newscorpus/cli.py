@@ -79,7 +79,7 @@ def build(
     root: RootOption = Path("."),
 ):
     """Validate, resolve, split and compile releases/vX.Y.Z (Parquet, card, manifest, Croissant)."""
-    from .release import build_release
+    from .release.build import build_release
 
     layout = Layout(root)
     target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
@@ -92,7 +92,7 @@ def verify(
     root: RootOption = Path("."),
 ):
     """Rebuild a release in a temporary folder and report every byte that differs."""
-    from .release import verify_release
+    from .release.verify import verify_release
 
     differences = verify_release(Layout(root), release)
     for line in differences:
@@ -110,7 +110,7 @@ def diff(
     """Articles added, removed and changed, and label changes, between two releases."""
     import json
 
-    from .release import changelog
+    from .release.diff import changelog
 
     changes = changelog(old, new)
     if fmt == "json":

@@ -13,9 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from .build import NerConversion
-from .resolve import RULES
-from .taxonomy import Taxonomy
+from ..build import NerConversion
+from ..resolve import RULES
+from ..taxonomy import Taxonomy
 
 
 def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, Counter]:

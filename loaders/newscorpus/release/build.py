@@ -1,4 +1,4 @@
-"""Release: run the builder for every config and lay out an immutable, verifiable release folder.
+"""Build a release: run the builder for every config and lay out an immutable release folder.
 
 Everything is written under a staging folder beside the target and renamed into place at the end,
 so a build that fails or is killed never leaves a partial releases/vX.Y.Z. The card, manifest and
@@ -8,14 +8,12 @@ Croissant file are all generated from the files just written.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import multiprocessing
 import os
 import re
 import shutil
 import signal
 import sys
-import tempfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,31 +22,22 @@ from pathlib import Path
 import datasets
 import datasets.utils.logging
 import orjson
-import pyarrow
 import pyarrow.parquet as pq
 
-from . import __version__
-from .build import CONFIG_NAMES, BuildPlan, NewsCorpus
+from ..build import CONFIG_NAMES, BuildPlan, NewsCorpus
+from ..ingest import iter_articles, read_checked_json, write_atomically
+from ..layout import Layout
+from ..problems import CommandError, InputError, Report
+from ..resolve import Resolver, ResolvedStore
+from ..split import SPLITS, NearDuplicateIndex, SplitSettings
+from ..taxonomy import Taxonomy, check_taxonomy
+from ..validate import validate
 from .card import render_card
 from .croissant import croissant_metadata
-from .ingest import iter_articles, read_checked_json, write_atomically
-from .layout import Layout
-from .problems import CommandError, InputError, Report
-from .resolve import Resolver, ResolvedStore
-from .split import SPLITS, NearDuplicateIndex, SplitSettings
-from .taxonomy import Taxonomy, check_taxonomy
-from .validate import validate
+from .diff import changelog
+from .manifest import ReleaseFile, read_manifest, releases_in, sha256_of, tool_versions, version_key
 
-VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
-
-
-@dataclass
-class ReleaseFile:
-    path: str
-    sha256: str
-    bytes: int
-    rows: int | None = None
 
 
 @dataclass
@@ -58,39 +47,11 @@ class BuiltConfig:
     files: dict[str, list[ReleaseFile]] = field(default_factory=dict)  # split -> shards
 
 
-def version_key(version: str) -> tuple[int, int, int]:
-    match = VERSION.match(version)
-    if not match:
-        raise CommandError(f"version {version!r} is not X.Y.Z")
-    return tuple(int(x) for x in match.groups())
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_release_settings(layout: Layout) -> dict:
     data, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
     if problems:
         raise InputError(Report(problems), "the release settings are invalid")
     return data
-
-
-def releases_in(folder: Path) -> list[str]:
-    found = [p.name[1:] for p in folder.glob("v*") if p.is_dir() and VERSION.match(p.name[1:]) and (p / "manifest.json").exists()]
-    return sorted(found, key=version_key)
-
-
-def read_manifest(release_dir: Path) -> dict:
-    path = release_dir / "manifest.json"
-    try:
-        return orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as err:
-        raise CommandError(f"{path}: not a readable release manifest ({err})") from None
 
 
 def remove_abandoned_staging(out_dir: Path) -> None:
@@ -245,55 +206,3 @@ def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile
     shards = [f for c in configs for files in c.files.values() for f in files]
     extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in ("README.md", "croissant.json")]
     return sorted(shards + extra, key=lambda f: f.path)
-
-
-def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
-    """article id -> (hash of its text and title, hash of its gold labels), streamed from the files."""
-    found: dict[str, tuple[str, str]] = {}
-    for path in sorted((release_dir / "articles").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "title", "text"]):
-            for article_id, title, text in zip(*(batch.column(c).to_pylist() for c in ("id", "title", "text"))):
-                found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
-    for path in sorted((release_dir / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "entities", "title_entities", "topics"]):
-            for row in batch.to_pylist():
-                labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]])
-                found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
-    return found
-
-
-def changelog(old_dir: Path, new_dir: Path) -> dict:
-    old, new = article_fingerprints(old_dir), article_fingerprints(new_dir)
-    common = old.keys() & new.keys()
-    return {
-        "added": sorted(new.keys() - old.keys()),
-        "removed": sorted(old.keys() - new.keys()),
-        "text_changed": sorted(i for i in common if old[i][0] != new[i][0]),
-        "labels_changed": sorted(i for i in common if old[i][1] != new[i][1]),
-    }
-
-
-def tool_versions() -> dict[str, str]:
-    """What wrote the bytes: a rebuild is byte-identical only with the same versions."""
-    return {"name": "newscorpus", "version": __version__, "datasets": datasets.__version__, "pyarrow": pyarrow.__version__}
-
-
-def verify_release(layout: Layout, release_dir: Path) -> list[str]:
-    """Differences between a release and a rebuild of it from the current inputs; empty when identical."""
-    manifest = read_manifest(release_dir)
-    differences = [f"{f['path']}: sha256 differs from the manifest" for f in manifest["files"]
-                   if not (release_dir / f["path"]).exists() or sha256_of(release_dir / f["path"]) != f["sha256"]]
-    if manifest.get("tool") != tool_versions():
-        return differences + [f"built with {manifest.get('tool')}, this is {tool_versions()}: install those versions to rebuild"]
-    current_inputs = {layout.relative(p): sha256_of(p) for p in input_files(layout)}
-    recorded = {i["path"]: i["sha256"] for i in manifest["inputs"]}
-    differences += [f"input {path}: changed since the release" for path in sorted(recorded.keys() | current_inputs.keys())
-                    if recorded.get(path) != current_inputs.get(path)]
-    with tempfile.TemporaryDirectory(dir=release_dir.parent, prefix=".verify-") as tmp:
-        rebuilt = build_release(layout, manifest["version"], Path(tmp), history_dir=release_dir.parent)
-        ours = {f["path"]: f["sha256"] for f in manifest["files"]}
-        theirs = {f["path"]: f["sha256"] for f in read_manifest(rebuilt)["files"]}
-        differences += [f"{path}: rebuild gives different bytes" for path in sorted(ours.keys() | theirs.keys()) if ours.get(path) != theirs.get(path)]
-        if sha256_of(rebuilt / "manifest.json") != sha256_of(release_dir / "manifest.json"):
-            differences.append("manifest.json: rebuild gives different bytes")
-    return differences

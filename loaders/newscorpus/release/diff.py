@@ -1,0 +1,35 @@
+"""What changed between two releases, article by article, read from their Parquet files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+
+
+def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
+    """article id -> (hash of its text and title, hash of its gold labels), streamed from the files."""
+    found: dict[str, tuple[str, str]] = {}
+    for path in sorted((release_dir / "articles").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "title", "text"]):
+            for article_id, title, text in zip(*(batch.column(c).to_pylist() for c in ("id", "title", "text"))):
+                found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
+    for path in sorted((release_dir / "documents").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "entities", "title_entities", "topics"]):
+            for row in batch.to_pylist():
+                labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]])
+                found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
+    return found
+
+
+def changelog(old_dir: Path, new_dir: Path) -> dict:
+    old, new = article_fingerprints(old_dir), article_fingerprints(new_dir)
+    common = old.keys() & new.keys()
+    return {
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
+        "text_changed": sorted(i for i in common if old[i][0] != new[i][0]),
+        "labels_changed": sorted(i for i in common if old[i][1] != new[i][1]),
+    }
