@@ -77,7 +77,7 @@ def rebuild_here(layout: Layout, version: str, out: Path, history: Path) -> Path
 def rebuild_at(commit: str, release_dir: Path, version: str, tmp: Path) -> Path:
     """Rebuild the release with the code and inputs of `commit`, in a process of its own."""
     top = Path(git(release_dir, "rev-parse", "--show-toplevel").stdout.decode().strip())
-    prefix = release_dir.resolve().relative_to(top.resolve()).parent  # the corpus root, relative to the repository
+    prefix = release_dir.resolve().parent.parent.relative_to(top.resolve())  # the corpus root (holds releases/), in the repository
     tree = tmp / "tree"
     archive = tmp / "tree.tar"
     done = git(top, "archive", "--format=tar", f"--output={archive}", commit)
