@@ -14,7 +14,7 @@ from datasets import Dataset
 from label_studio_sdk.converter import Converter
 
 from newscorpus.layout import Layout
-from newscorpus.studio import labeling_config
+from newscorpus.studio.config import labeling_config
 from newscorpus.taxonomy import load_taxonomy
 
 

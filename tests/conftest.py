@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from newscorpus.ingest import BoilerplateRules, add_article, make_article
+from newscorpus.corpus import add_article
+from newscorpus.ingest.boilerplate import BoilerplateRules
+from newscorpus.ingest.text import make_article
 from newscorpus.layout import Layout
 
 REPO = Path(__file__).resolve().parents[1]

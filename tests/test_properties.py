@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, new_corpus, write_jsonl
-from newscorpus.ingest import shard_name
+from newscorpus.corpus import shard_name
 from newscorpus.release.build import build_release
-from newscorpus.studio import project_folder
+from newscorpus.studio.pull import project_folder
 
 LABELS = ["PERSON", "ORG", "GPE"]
 CHARACTERS = st.one_of(

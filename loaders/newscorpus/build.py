@@ -20,7 +20,7 @@ import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
-from .ingest import iter_shard
+from .corpus import iter_shard
 from .resolve import ResolvedStore
 from .split import SPLITS
 from .taxonomy import Taxonomy

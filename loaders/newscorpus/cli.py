@@ -38,7 +38,9 @@ def add(
     root: RootOption = Path("."),
 ):
     """Ingest a text file into a corpus shard, with the source's boilerplate removed."""
-    from .ingest import add_article, load_boilerplate_rules, make_article
+    from .corpus import add_article
+    from .ingest.boilerplate import load_boilerplate_rules
+    from .ingest.text import make_article
 
     layout = Layout(root)
     try:
@@ -128,7 +130,7 @@ ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio proj
 @studio_app.command("config")
 def studio_config(root: RootOption = Path(".")):
     """Print the Label Studio labeling config generated from schema/taxonomy.json."""
-    from .studio import labeling_config
+    from .studio.config import labeling_config
     from .taxonomy import load_taxonomy
 
     typer.echo(labeling_config(load_taxonomy(Layout(root))))
@@ -137,7 +139,7 @@ def studio_config(root: RootOption = Path(".")):
 @studio_app.command("push")
 def studio_push(project: ProjectOption = "newscorpus", root: RootOption = Path(".")):
     """Create or update the project and import a task per new or changed article (idempotent)."""
-    from .studio import push
+    from .studio.push import push
 
     pushed, unchanged = push(Layout(root), project)
     typer.echo(f"pushed {pushed} tasks; {unchanged} articles already in the project")
@@ -146,7 +148,7 @@ def studio_push(project: ProjectOption = "newscorpus", root: RootOption = Path("
 @studio_app.command("pull")
 def studio_pull(project: ProjectOption = "newscorpus", root: RootOption = Path(".")):
     """Export every annotation (cancelled included) into annotations/, only if the export validates."""
-    from .studio import pull
+    from .studio.pull import pull
 
     layout = Layout(root)
     path = pull(layout, project)
@@ -159,7 +161,7 @@ def studio_serve(
     data_dir: Annotated[Path, typer.Option(help="Label Studio's data folder, outside the repository.")] = Path.home() / ".local/share/newscorpus-studio",
 ):
     """Start a local Label Studio (installed by scripts/install-label-studio) for annotators."""
-    from .serve import serve
+    from .studio.serve import serve
 
     serve(port, data_dir)
 

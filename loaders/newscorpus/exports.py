@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
-from .ingest import BOM, decode_bytes, is_utf8
+from .files import BOM, decode_bytes, is_utf8
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .layout import Layout
 from .problems import InputError, Problem, Report
-from .ingest import read_checked_json
+from .files import read_checked_json
 
 
 @dataclass(frozen=True)

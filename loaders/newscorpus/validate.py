@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 
 from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations, text_digest
-from .ingest import iter_shard
+from .corpus import iter_shard
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck

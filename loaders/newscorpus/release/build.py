@@ -25,7 +25,8 @@ import orjson
 import pyarrow.parquet as pq
 
 from ..build import CONFIG_NAMES, BuildPlan, NewsCorpus
-from ..ingest import iter_articles, read_checked_json, write_atomically
+from ..corpus import iter_articles
+from ..files import read_checked_json, write_atomically
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..resolve import Resolver, ResolvedStore

@@ -6,9 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
-from .problems import CommandError
+from ..problems import CommandError
 
-STUDIO_VENV = Path(__file__).resolve().parents[2] / ".venv-studio" / "bin" / "label-studio"
+STUDIO_VENV = Path(__file__).resolve().parents[3] / ".venv-studio" / "bin" / "label-studio"
 
 
 def label_studio_command() -> str:
