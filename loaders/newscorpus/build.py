@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from itertools import accumulate, chain
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,19 +31,23 @@ CONFIG_NAMES = ("documents", "ner", "articles", "annotations")
 # "Taliban's" hold a whole token "Taliban" for an entity span. Every non-space character is in a token.
 TOKEN = re.compile(r"['’]s\b|\w+|[^\w\s]")
 PARAGRAPH = re.compile(r"[^\n]+")
+SPAN_KEY = itemgetter("start", "end", "label")
 
 
 def release_features(config: str, taxonomy: Taxonomy) -> Features:
     """The typed schema of each config; ClassLabel names come from the taxonomy only."""
     span = List({"start": Value("int32"), "end": Value("int32"), "label": ClassLabel(names=taxonomy.entity_names), "text": Value("string")})
     topics = List(ClassLabel(names=taxonomy.topic_names))
+    # head and tail index that row's `entities`; a taxonomy without relations has no such column
+    relations = {"relations": List({"head": Value("int32"), "tail": Value("int32"), "label": ClassLabel(names=taxonomy.relation_names)})} \
+        if taxonomy.relation_labels else {}
     article = {
         "id": Value("string"), "title": Value("string"), "text": Value("string"), "source": Value("string"),
         "language": Value("string"), "url": Value("string"), "published": Value("string"),
     }
     if config == "documents":
         return Features({**article, "entities": span, "title_entities": span, "topics": topics,
-                         "annotators": Value("int32"), "resolution": Value("string"), "entity_agreement": Value("float32")})
+                         "annotators": Value("int32"), "resolution": Value("string"), "entity_agreement": Value("float32"), **relations})
     if config == "ner":
         return Features({"id": Value("string"), "article_id": Value("string"), "part": Value("string"), "paragraph": Value("int32"),
                          "tokens": List(Value("string")), "token_start": List(Value("int32")), "token_end": List(Value("int32")),
@@ -52,7 +57,7 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
     if config == "annotations":
         return Features({"article_id": Value("string"), "task_id": Value("int64"), "annotation_id": Value("int64"),
                          "annotator": Value("string"), "ground_truth": Value("bool"), "was_cancelled": Value("bool"),
-                         "entities": span, "title_entities": span, "topics": topics, "export": Value("string")})
+                         "entities": span, "title_entities": span, "topics": topics, "export": Value("string"), **relations})
     raise ValueError(f"unknown config {config!r}")
 
 
@@ -141,6 +146,7 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         self.entity_ids = {n: i for i, n in enumerate(plan.taxonomy.entity_names)}
         self.topic_ids = {n: i for i, n in enumerate(plan.taxonomy.topic_names)}
         self.tag_ids = {n: i for i, n in enumerate(plan.taxonomy.bio_names)}
+        self.relation_ids = {n: i for i, n in enumerate(plan.taxonomy.relation_names)}
         super().__init__(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
@@ -174,6 +180,16 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
     def _topics(self, topics: list[str]) -> list[int]:
         return sorted(self.topic_ids[t] for t in topics)
 
+    def _relations(self, entities: list[dict], relations: list[dict]) -> dict:
+        """The `relations` column, head and tail as indexes into the row's `entities` as listed."""
+        if not self.relation_ids:
+            return {}
+        index: dict[tuple, int] = {}
+        for i, span in enumerate(entities):
+            index.setdefault(SPAN_KEY(span), i)
+        return {"relations": [{"head": index[SPAN_KEY(r["head"])], "tail": index[SPAN_KEY(r["tail"])], "label": self.relation_ids[r["label"]]}
+                              for r in relations]}
+
     @staticmethod
     def _article_fields(record: dict) -> dict:
         return {key: record.get(key) for key in ("id", "title", "text", "source", "language", "url", "published")}
@@ -185,7 +201,8 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         self.stats["documents"] += 1
         return [{**self._article_fields(record), "entities": self._spans(gold["entities"]),
                  "title_entities": self._spans(gold["title_entities"]), "topics": self._topics(gold["topics"]),
-                 "annotators": gold["annotators"], "resolution": gold["method"], "entity_agreement": gold["entity_agreement"]}]
+                 "annotators": gold["annotators"], "resolution": gold["method"], "entity_agreement": gold["entity_agreement"],
+                 **self._relations(gold["entities"], gold["relations"])}]
 
     def _ner_rows(self, record: dict, resolved) -> list[dict]:
         if resolved is None or resolved[0]["method"] == "none":
@@ -205,4 +222,5 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         return [{"article_id": a["article_id"], "task_id": a["task_id"], "annotation_id": a["annotation_id"],
                  "annotator": a["annotator"], "ground_truth": a["ground_truth"], "was_cancelled": a["cancelled"],
                  "entities": self._spans(a["entities"]), "title_entities": self._spans(a["title_entities"]),
-                 "topics": self._topics(a["topics"]), "export": a["export"]} for a in resolved[1]]
+                 "topics": self._topics(a["topics"]), "export": a["export"],
+                 **self._relations(a["entities"], a["relations"])} for a in resolved[1]]

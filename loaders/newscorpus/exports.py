@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 import msgspec
@@ -34,6 +35,20 @@ class Span:
     text: str
 
 
+def span_order(span: Span) -> tuple:
+    """The order of spans in a release row: by start, the longer first, then by label."""
+    return span.start, -span.end, span.label
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A labelled link between two spans of the article text; `head` is Arg-1 of a directed label."""
+
+    head: Span
+    tail: Span
+    label: str
+
+
 @dataclass(slots=True)
 class AnnotationRecord:
     """One annotator's work on one task, as the release's `annotations` config stores it."""
@@ -48,6 +63,7 @@ class AnnotationRecord:
     entities: list[Span] = field(default_factory=list)
     title_entities: list[Span] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,7 @@ class TaskReader:
         self.file = file
         self.entity_labels = frozenset(taxonomy.entity_names)
         self.topic_labels = frozenset(taxonomy.topic_names)
+        self.relation_labels = {label.name: label for label in taxonomy.relation_labels}
         self.span_targets = {(taxonomy.entity_control, taxonomy.entity_object): "text"}
         if taxonomy.title_control and taxonomy.title_object:
             self.span_targets[(taxonomy.title_control, taxonomy.title_object)] = "title"
@@ -98,12 +115,15 @@ class TaskReader:
                 export=self.file,
             )
             pointer = f"/{index}/annotations/{a}/result"
+            regions: dict[str, tuple[str, list[Span]]] = {}
             for r, result in enumerate(annotation["result"]):
-                self._read_result(result, f"{pointer}/{r}", task["id"], texts, record, problems)
+                self._read_result(result, f"{pointer}/{r}", task["id"], texts, record, problems, regions)
+            if self.relation_labels:
+                self._read_relations(annotation["result"], pointer, task["id"], regions, record, problems)
             records.append(record)
         return records, problems
 
-    def _read_result(self, result, pointer, task_id, texts, record, problems) -> None:
+    def _read_result(self, result, pointer, task_id, texts, record, problems, regions) -> None:
         def report(code, message, where=""):
             problems.append(Problem(code, self.file, message, task=task_id, pointer=pointer + where))
 
@@ -115,6 +135,7 @@ class TaskReader:
                 return
             span_text = texts[target]
             value = result["value"]
+            kept = regions.setdefault(result.get("id"), (target, []))[1]
             start, end = self._codepoint_offsets(value, span_text, report)
             if start is None:
                 return
@@ -124,6 +145,7 @@ class TaskReader:
                     report("unknown-label", f"label {label!r} is not in the taxonomy", f"/value/labels/{i}")
                 else:
                     spans.append(Span(start, end, label, span_text[start:end]))
+                    kept.append(spans[-1])
         elif kind == "choices":
             if names != (self.taxonomy.topic_control, self.taxonomy.topic_object):
                 report("unknown-control", f"choice result on {names[0]!r} -> {names[1]!r}; topics are {self.taxonomy.topic_control!r} -> {self.taxonomy.topic_object!r}")
@@ -133,8 +155,50 @@ class TaskReader:
                     report("unknown-topic", f"topic {choice!r} is not in the taxonomy", f"/value/choices/{i}")
                 elif choice not in record.topics:
                     record.topics.append(choice)
-        else:
+        elif kind != "relation" or not self.relation_labels:
             report("result-ignored", f"a {kind!r} result is not compiled into the release")
+
+    def _read_relations(self, results, pointer, task_id, regions, record, problems) -> None:
+        """Relations, once every span of the annotation is known: Label Studio lists them in any order.
+
+        A relation joins two kept spans of the article text; "left" points from `to_id` to `from_id`.
+        An undirected label puts its spans in text order, so annotators who drew it either way agree.
+        """
+        for r, result in enumerate(results):
+            if result["type"] != "relation":
+                continue
+            ids = (result["from_id"], result["to_id"])
+            where = f"{pointer}/{r}"
+
+            def report(code, message, field=""):
+                problems.append(Problem(code, self.file, f"relation {ids[0]!r} -> {ids[1]!r} of annotation {record.annotation_id}: {message}",
+                                        task=task_id, pointer=where + field))
+
+            ends = []
+            for key, region_id in zip(("from_id", "to_id"), ids):
+                target, spans = regions.get(region_id, (None, []))
+                if target is None:
+                    report("relation-unknown-span", f"{key} {region_id!r} names no span result of this annotation", f"/{key}")
+                elif target != "text":
+                    report("relation-unknown-span", f"{key} {region_id!r} is a span of the {target}; relations join spans of the article text", f"/{key}")
+                elif not spans:
+                    report("relation-unknown-span", f"{key} {region_id!r} names a span that was dropped for its own error", f"/{key}")
+                ends.append(spans)
+            labels = result.get("labels") or []
+            if not labels:
+                report("relation-unlabeled", "the relation has no label")
+            direction = result.get("direction", "right")
+            for i, name in enumerate(labels):
+                label = self.relation_labels.get(name)
+                if label is None:
+                    report("unknown-relation-label", f"label {name!r} is not a relation in the taxonomy", f"/labels/{i}")
+                elif label.directed and direction == "bi":
+                    report("relation-direction", f"{name!r} is directed, so the relation must point one way (direction is 'bi')", "/direction")
+                else:
+                    heads, tails = ends if direction != "left" else ends[::-1]
+                    for pair in product(heads, tails):
+                        head, tail = pair if label.directed else sorted(pair, key=span_order)
+                        record.relations.append(Relation(head, tail, name))
 
     @staticmethod
     def _codepoint_offsets(value, text, report) -> tuple[int | None, int | None]:

@@ -5,7 +5,9 @@ Rules (also written into every dataset card):
 - an annotator with several annotations of one article counts once, with the latest (highest id);
 - a `ground_truth` annotation wins outright (the latest one if several);
 - otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators
-  chose it; a tie (exactly half, e.g. one of two) is dropped and counted.
+  chose it; a tie (exactly half, e.g. one of two) is dropped and counted;
+- a relation follows the same rules over (head span, tail span, label), and is kept only when both
+  of its spans are in the gold.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import orjson
 
-from .exports import AnnotationRecord, Span
+from .exports import AnnotationRecord, Relation, Span, span_order
 
 RULES = [
     "Cancelled (skipped) annotations carry no labels and do not count as annotators.",
@@ -26,6 +28,8 @@ RULES = [
     "A ground-truth annotation wins outright (the latest, if several).",
     "Otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators chose it; ties are dropped and counted.",
 ]
+RELATION_RULE = ("A relation follows the same rules over (head span, tail span, label) and is kept only when both its spans are in the gold; "
+                 "a relation whose span was outvoted is dropped and counted.")
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Resolved:
     title_entities: list[Span]
     topics: list[str]
     entity_agreement: float | None
+    relations: list[Relation]
 
 
 def span_f1(a: set, b: set) -> float:
@@ -65,6 +70,8 @@ class AgreementTally:
         self.total = 0
         self.o00 = self.o01 = self.o11 = 0.0
         self.articles = 0
+        self.relations_matched: Counter = Counter()  # by label, like entities: pairwise exact matches
+        self.relations_total: Counter = Counter()
 
     def add(self, annotations: list[AnnotationRecord]) -> None:
         if len(annotations) < 2:
@@ -74,6 +81,10 @@ class AgreementTally:
             sa, sb = spans_of(a), spans_of(b)
             self.matched += 2 * len(sa & sb)
             self.total += len(sa) + len(sb)
+            ra, rb = set(a.relations), set(b.relations)
+            self.relations_matched.update(2 * Counter(r.label for r in ra & rb))
+            self.relations_total.update(r.label for r in ra)
+            self.relations_total.update(r.label for r in rb)
         m = len(annotations)
         for topic in self.topic_names:
             n1 = sum(topic in x.topics for x in annotations)
@@ -85,6 +96,12 @@ class AgreementTally:
     @property
     def entity_f1(self) -> float | None:
         return self.matched / self.total if self.total else None
+
+    def relation_f1(self, label: str | None = None) -> float | None:
+        """Micro pairwise F1 of exact relations (head, tail, label), of one label or of all."""
+        matched = self.relations_matched[label] if label else self.relations_matched.total()
+        total = self.relations_total[label] if label else self.relations_total.total()
+        return matched / total if total else None
 
     @property
     def topic_alpha(self) -> float | None:
@@ -112,27 +129,37 @@ def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counte
     if len(voters) >= 2:
         agreement = sum(span_f1(spans_of(a), spans_of(b)) for a, b in combinations(voters, 2)) / (len(voters) * (len(voters) - 1) / 2)
     if not voters:
-        method, entities, title_entities, chosen = "none", [], [], []
+        method, entities, title_entities, chosen, relations = "none", [], [], [], []
     elif gold or len(voters) == 1:
         winner = (gold or voters)[-1]
         method = "ground_truth" if gold else "single"
-        entities, title_entities, chosen = winner.entities, winner.title_entities, winner.topics
+        entities, title_entities, chosen, relations = winner.entities, winner.title_entities, winner.topics, winner.relations
     else:
         method = "majority"
         kept = majority([list(spans_of(r)) for r in voters], counts, "spans")
         entities = [s for part, s in kept if part == "text"]
         title_entities = [s for part, s in kept if part == "title"]
         chosen = majority([r.topics for r in voters], counts, "topics")
+        relations = majority_relations(voters, set(entities), counts) if any(r.relations for r in voters) else []
     counts[f"resolved_{method}"] += 1
     return Resolved(
         article_id=article_id,
         method=method,
         annotators=len(voters),
-        entities=sorted(set(entities), key=lambda s: (s.start, -s.end, s.label)),
-        title_entities=sorted(set(title_entities), key=lambda s: (s.start, -s.end, s.label)),
+        entities=sorted(set(entities), key=span_order),
+        title_entities=sorted(set(title_entities), key=span_order),
         topics=sorted(set(chosen)),
         entity_agreement=agreement,
+        relations=sorted(set(relations), key=lambda r: (span_order(r.head), span_order(r.tail), r.label)),
     )
+
+
+def majority_relations(voters: list[AnnotationRecord], gold_entities: set[Span], counts: Counter) -> list[Relation]:
+    """Relations by strict majority among those whose two spans are both gold; the others are counted as dropped."""
+    eligible = [[r for r in voter.relations if r.head in gold_entities and r.tail in gold_entities] for voter in voters]
+    outvoted = {r for voter in voters for r in voter.relations} - {r for chosen in eligible for r in chosen}
+    counts["relations_span_outvoted_dropped"] += len(outvoted)
+    return majority(eligible, counts, "relations")
 
 
 class ResolvedStore:

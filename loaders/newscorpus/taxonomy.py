@@ -14,6 +14,7 @@ class Label:
     name: str
     description: str = ""
     code: str = ""
+    directed: bool = False  # relations only: head and tail differ in meaning
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Taxonomy:
     topic_control: str
     topic_object: str
     topic_labels: tuple[Label, ...]
+    relation_labels: tuple[Label, ...] = ()
 
     @property
     def entity_names(self) -> list[str]:
@@ -36,13 +38,17 @@ class Taxonomy:
         return [label.name for label in self.topic_labels]
 
     @property
+    def relation_names(self) -> list[str]:
+        return [label.name for label in self.relation_labels]
+
+    @property
     def bio_names(self) -> list[str]:
         return ["O"] + [f"{prefix}-{name}" for name in self.entity_names for prefix in ("B", "I")]
 
     @classmethod
     def from_dict(cls, data: dict) -> "Taxonomy":
         def labels(section):
-            return tuple(Label(x["name"], x.get("description", ""), x.get("code", "")) for x in section["labels"])
+            return tuple(Label(x["name"], x.get("description", ""), x.get("code", ""), x.get("directed", False)) for x in section["labels"])
 
         ents, tops = data["entities"], data["topics"]
         return cls(
@@ -54,6 +60,7 @@ class Taxonomy:
             topic_control=tops["control"],
             topic_object=tops["object"],
             topic_labels=labels(tops),
+            relation_labels=labels(data["relations"]) if "relations" in data else (),
         )
 
 
@@ -62,7 +69,9 @@ def check_taxonomy(layout: Layout) -> tuple[Taxonomy | None, list[Problem]]:
     if problems:
         return None, problems
     file = layout.relative(layout.taxonomy_path)
-    for section in ("entities", "topics"):
+    for section in ("entities", "topics", "relations"):
+        if section not in data:
+            continue
         seen = set()
         for i, label in enumerate(data[section]["labels"]):
             if label["name"] in seen:

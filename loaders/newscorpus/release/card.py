@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..build import NerConversion
-from ..resolve import RULES
+from ..resolve import RELATION_RULE, RULES
 from ..taxonomy import Taxonomy
 
 
@@ -29,6 +29,38 @@ def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, 
             for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
                 topics[taxonomy.topic_names[item["values"]]] += item["counts"]
     return entities, topics
+
+
+def relation_counts(release_dir: Path, taxonomy: Taxonomy) -> Counter:
+    """Relations by label over every documents shard, read back from the files themselves."""
+    found = Counter()
+    for path in sorted((release_dir / "documents").glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(columns=["relations"]):
+            labels = pc.struct_field(pc.list_flatten(batch.column("relations")), "label")
+            for item in pc.value_counts(labels).to_pylist():
+                found[taxonomy.relation_names[item["values"]]] += item["counts"]
+    return found
+
+
+def relations_section(context, release_dir: Path) -> list[str]:
+    """Relation counts, guidelines and agreement; nothing for a taxonomy without relations."""
+    if not context.taxonomy.relation_labels:
+        return []
+    counts, agreement = relation_counts(release_dir, context.taxonomy), context.resolver.agreement
+    rows = [[label.name, "head → tail" if label.directed else "either way", label.description, counts.get(label.name, 0),
+             fmt(agreement.relation_f1(label.name))] for label in context.taxonomy.relation_labels]
+    return [
+        "## Relations",
+        "",
+        "`documents` and `annotations` rows have `relations`, a list of `{head, tail, label}`: `head` and `tail` are indexes into "
+        "that row's `entities`. A directed label reads from head to tail; an undirected one lists its spans in text order.",
+        "",
+        table(["relation", "direction", "guideline", "relations in documents", "agreement"], rows),
+        "",
+        f"Agreement: micro pairwise F1 of exact (head span, tail span, label) relations over the articles with 2+ annotators; "
+        f"all labels: {fmt(agreement.relation_f1())}. {RELATION_RULE}",
+        "",
+    ]
 
 
 def languages_in(release_dir: Path) -> list[str]:
@@ -111,6 +143,7 @@ def render_card(context, release_dir: Path) -> str:
         "",
         table(["topic", "articles"], [[n, topics.get(n, 0)] for n in context.taxonomy.topic_names]),
         "",
+        *relations_section(context, release_dir),
         "## Resolution and agreement",
         "",
         *[f"- {rule}" for rule in RULES],

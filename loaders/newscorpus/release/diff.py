@@ -17,9 +17,12 @@ def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
             for article_id, title, text in zip(*(batch.column(c).to_pylist() for c in ("id", "title", "text"))):
                 found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
     for path in sorted((release_dir / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "entities", "title_entities", "topics"]):
+        file = pq.ParquetFile(path)
+        # relations are labels too; a release without the column and a row without relations hash alike
+        columns = ["id", "entities", "title_entities", "topics"] + (["relations"] if "relations" in file.schema_arrow.names else [])
+        for batch in file.iter_batches(columns=columns):
             for row in batch.to_pylist():
-                labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]])
+                labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
                 found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
     return found
 

@@ -1,4 +1,4 @@
-"""The Label Studio labeling config, generated from the taxonomy: entity Labels on title and text, topic Choices."""
+"""The Label Studio labeling config, generated from the taxonomy: entity Labels on title and text, topic Choices, Relations."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def labeling_config(taxonomy: Taxonomy) -> str:
     ET.SubElement(view, "Header", value="Article")
     labels(taxonomy.entity_control, taxonomy.entity_object)
     ET.SubElement(view, "Text", name=taxonomy.entity_object, value=f"${taxonomy.entity_object}")
+    if taxonomy.relation_labels:
+        relations(view, taxonomy)
     ET.SubElement(view, "Header", value="Topics")
     choices = ET.SubElement(view, "Choices", name=taxonomy.topic_control, toName=taxonomy.topic_object, choice="multiple", showInline="false")
     for topic in taxonomy.topic_labels:
@@ -40,3 +42,14 @@ def labeling_config(taxonomy: Taxonomy) -> str:
     xml = ET.tostring(view, encoding="unicode")
     LabelInterface(xml)  # raises on a config Label Studio would refuse
     return xml
+
+
+def relations(view: ET.Element, taxonomy: Taxonomy) -> None:
+    """Label Studio's Relations tag (it takes no name and its Relation no hint): guidelines go in a folded panel."""
+    tag = ET.SubElement(view, "Relations")
+    for label in taxonomy.relation_labels:
+        ET.SubElement(tag, "Relation", value=label.name)
+    panel = ET.SubElement(ET.SubElement(view, "Collapse"), "Panel", value="Relation guidelines")
+    for label in taxonomy.relation_labels:
+        arrow = "head → tail" if label.directed else "either way"
+        ET.SubElement(panel, "Header", size="6", value=f"{label.name} ({arrow}): {label.description}".strip())
