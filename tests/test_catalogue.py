@@ -67,6 +67,7 @@ def test_an_unusual_input_is_compiled_as_documented(name, tmp_path):
     taxonomy = json.loads((layout.root / "schema" / "taxonomy.json").read_text())
     entity_names = [l["name"] for l in taxonomy["entities"]["labels"]]
     topic_names = [l["name"] for l in taxonomy["topics"]["labels"]]
+    relation_names = [l["name"] for l in taxonomy.get("relations", {}).get("labels", [])]
     documents = {row["id"]: row for row in rows(release, "documents")}
     assert sorted(documents) == sorted(expected["documents"])
     for article_id, want in expected["documents"].items():
@@ -75,6 +76,8 @@ def test_an_unusual_input_is_compiled_as_documented(name, tmp_path):
         assert spans("entities") == sorted(want["entities"])
         assert spans("title_entities") == sorted(want.get("title_entities", []))
         assert [topic_names[t] for t in row["topics"]] == want["topics"]
+        entity = lambda i: [*(row["entities"][i][k] for k in ("start", "end")), entity_names[row["entities"][i]["label"]], row["entities"][i]["text"]]
+        assert sorted([entity(r["head"]), relation_names[r["label"]], entity(r["tail"])] for r in row.get("relations", [])) == sorted(want.get("relations", []))
         for e in row["entities"]:
             assert row["text"][e["start"]:e["end"]] == e["text"]
         if "resolution" in expected:

@@ -82,7 +82,8 @@ class AgreementTally:
             self.matched += 2 * len(sa & sb)
             self.total += len(sa) + len(sb)
             ra, rb = set(a.relations), set(b.relations)
-            self.relations_matched.update(2 * Counter(r.label for r in ra & rb))
+            for shared in ra & rb:
+                self.relations_matched[shared.label] += 2  # a match counts on both sides, as for spans
             self.relations_total.update(r.label for r in ra)
             self.relations_total.update(r.label for r in rb)
         m = len(annotations)
