@@ -21,6 +21,7 @@ import datasets
 import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
+from . import progress
 from .corpus import iter_shard
 from .resolve import ResolvedStore
 from .split import SPLITS
@@ -166,6 +167,7 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         try:
             for _, record, _ in iter_shard(articles, articles.name):
                 batch.extend(rows(record, store.get(record["id"])))
+                progress.advance()
                 if len(batch) >= self.config.batch_size:
                     yield datasets.builder.Key(0, batch_index), pa.Table.from_pylist(batch, schema=schema)
                     batch, batch_index = [], batch_index + 1

@@ -17,6 +17,7 @@ studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push,
 app.add_typer(studio_app, name="studio")
 
 RootOption = Annotated[Path, typer.Option("--root", help="The corpus folder (holds corpus/, annotations/, schema/).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display on stderr (it is shown only on a terminal anyway).")]
 FORMATS = ("text", "json", "github")
 
 
@@ -58,14 +59,17 @@ def validate(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Report only problems in these files (all files are still read).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json or github (workflow annotations).")] = "text",
     root: RootOption = Path("."),
+    quiet: QuietOption = False,
 ):
     """Check corpus/, annotations/ and the taxonomy against the schemas and each other."""
+    from . import progress
     from . import validate as stage
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}", 2)
     layout = Layout(root)
-    report, _ = stage.validate(layout)
+    with progress.show(quiet):
+        report, _ = stage.validate(layout)
     if paths:
         wanted = {layout.relative(p) for p in paths}
         report = Report([p for p in report.problems if p.file in wanted], report.counts)
@@ -79,12 +83,15 @@ def build(
     out: Annotated[Optional[Path], typer.Option(help="Releases folder (default: ROOT/releases).")] = None,
     num_proc: Annotated[int, typer.Option("--num-proc", help="Configs built at once (the bytes do not depend on it).")] = min(2, os.cpu_count() or 1),
     root: RootOption = Path("."),
+    quiet: QuietOption = False,
 ):
     """Validate, resolve, split and compile releases/vX.Y.Z (Parquet, card, manifest, Croissant)."""
+    from . import progress
     from .release.build import build_release
 
     layout = Layout(root)
-    target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
+    with progress.show(quiet):
+        target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
     typer.echo(f"built {target}")
 
 
@@ -137,21 +144,25 @@ def studio_config(root: RootOption = Path(".")):
 
 
 @studio_app.command("push")
-def studio_push(project: ProjectOption = "newscorpus", root: RootOption = Path(".")):
+def studio_push(project: ProjectOption = "newscorpus", root: RootOption = Path("."), quiet: QuietOption = False):
     """Create or update the project and import a task per new or changed article (idempotent)."""
+    from . import progress
     from .studio.push import push
 
-    pushed, unchanged = push(Layout(root), project)
+    with progress.show(quiet):
+        pushed, unchanged = push(Layout(root), project)
     typer.echo(f"pushed {pushed} tasks; {unchanged} articles already in the project")
 
 
 @studio_app.command("pull")
-def studio_pull(project: ProjectOption = "newscorpus", root: RootOption = Path(".")):
+def studio_pull(project: ProjectOption = "newscorpus", root: RootOption = Path("."), quiet: QuietOption = False):
     """Export every annotation (cancelled included) into annotations/, only if the export validates."""
+    from . import progress
     from .studio.pull import pull
 
     layout = Layout(root)
-    path = pull(layout, project)
+    with progress.show(quiet):
+        path = pull(layout, project)
     typer.echo(f"wrote {layout.relative(path)}" if path else "no change since the last pull; nothing written")
 
 

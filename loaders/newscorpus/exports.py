@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
+from . import progress
 from .files import BOM, decode_bytes, is_utf8
 from .layout import Layout
 from .problems import Problem, Report
@@ -278,6 +279,7 @@ def iter_current_annotations(
         outcomes: dict[str, list[TaskOutcome]] = {}
         superseded = 0
         for index, item in enumerate(items):
+            progress.advance(1, len(item))
             task = orjson.loads(memoryview(item))
             errors = task_schema.errors(task, prefix=(index,))
             if errors:

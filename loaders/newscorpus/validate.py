@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
+from . import progress
 from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations, text_digest
 from .corpus import iter_shard
 from .layout import Layout
@@ -29,6 +30,7 @@ def check_corpus(layout: Layout, report: Report, on_article: ArticleSink | None 
         file = layout.relative(path)
         for line, record, problem in iter_shard(path, file):
             report.counts["articles"] += 1
+            progress.advance()
             if problem:
                 report.add(problem)
                 continue
@@ -58,10 +60,12 @@ def validate(
     report = Report()
     taxonomy, problems = check_taxonomy(layout)
     report.extend(problems)
-    digests = check_corpus(layout, report, on_article)
+    with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
+        digests = check_corpus(layout, report, on_article)
     if taxonomy is None:
         return report, None
-    for article_id, records in iter_current_annotations(layout, taxonomy, digests, report):
-        if on_annotations is not None:
-            on_annotations(article_id, records)
+    with progress.stage("checking annotations", total=progress.total_bytes(layout.exports()), unit="tasks"):
+        for article_id, records in iter_current_annotations(layout, taxonomy, digests, report):
+            if on_annotations is not None:
+                on_annotations(article_id, records)
     return report, taxonomy

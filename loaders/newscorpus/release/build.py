@@ -24,6 +24,7 @@ import datasets.utils.logging
 import orjson
 import pyarrow.parquet as pq
 
+from .. import progress
 from ..build import CONFIG_NAMES, BuildPlan, NewsCorpus
 from ..corpus import iter_articles
 from ..files import read_checked_json, write_atomically
@@ -78,12 +79,14 @@ def input_files(layout: Layout) -> list[Path]:
     return [p for p in fixed if p.exists()] + layout.shards() + layout.exports()
 
 
-def die_with_parent(parent: int) -> None:
-    """A pool worker of a build that is killed must not live on (an idle worker holds ~230 MB)."""
+def start_worker(parent: int, progress_queue) -> None:
+    """A pool worker of a build that is killed must not live on (an idle worker holds ~230 MB);
+    a live one reports its progress to the parent."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
+    progress.report_to(progress_queue)
 
 
 def partition_articles(layout: Layout, splits: dict[str, str], folder: Path) -> dict[str, Path]:
@@ -93,6 +96,7 @@ def partition_articles(layout: Layout, splits: dict[str, str], folder: Path) -> 
     try:
         for record in iter_articles(layout):
             handles[splits[record["id"]]].write(orjson.dumps(record) + b"\n")
+            progress.advance()
     finally:
         for handle in handles.values():
             handle.close()
@@ -132,41 +136,60 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
         earlier = [v for v in releases_in(history_dir) if version_key(v) < version_key(version)]
         previous = earlier[-1] if earlier else None
         previous_splits = read_manifest(history_dir / f"v{previous}")["splits"] if previous else {}
-        splits = near_duplicates.assign(previous_splits)
-        split_files = partition_articles(layout, splits, staging)
+        with progress.stage("assigning splits"):
+            splits = near_duplicates.assign(previous_splits)
+        with progress.stage("partitioning articles", total=len(splits)):
+            split_files = partition_articles(layout, splits, staging)
         plan = BuildPlan(taxonomy, staging / "resolved.sqlite", split_files, settings["description"], settings["license"])
         release_dir = staging / "release"
         built, stats = [], Counter()
-        jobs = [(plan, name, staging, release_dir) for name in CONFIG_NAMES]
-        if num_proc > 1:
-            with ProcessPoolExecutor(num_proc, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-                results = list(pool.map(build_config, *zip(*jobs)))
-        else:
-            results = [build_config(*job) for job in jobs]
+        with progress.stage("writing configs", total=len(CONFIG_NAMES) * len(splits)) as stage:
+            results = build_configs(plan, staging, release_dir, num_proc, stage)
         for config, builder_stats in results:
             stats.update(builder_stats)
             if config.files:
                 built.append(config)
         stats.update(resolver.counts)
-        inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
-        context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
-                                 changelog(history_dir / f"v{previous}", release_dir) if previous else None)
-        write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
-        write_atomically(release_dir / "README.md", render_card(context, release_dir).encode())
-        manifest = {
-            "version": version,
-            "tool": tool_versions(),
-            "previous": previous,
-            "files": [{key: value for key, value in f.__dict__.items() if value is not None} for f in all_files(built, release_dir)],
-            "inputs": inputs,
-            "stats": dict(sorted(stats.items())),
-            "splits": splits,
-        }
-        write_atomically(release_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
+        with progress.stage("writing card and manifest", unit=""):
+            inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
+            context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
+                                     changelog(history_dir / f"v{previous}", release_dir) if previous else None)
+            write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
+            write_atomically(release_dir / "README.md", render_card(context, release_dir).encode())
+            manifest = {
+                "version": version,
+                "tool": tool_versions(),
+                "previous": previous,
+                "files": [{key: value for key, value in f.__dict__.items() if value is not None} for f in all_files(built, release_dir)],
+                "inputs": inputs,
+                "stats": dict(sorted(stats.items())),
+                "splits": splits,
+            }
+            write_atomically(release_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
         os.rename(release_dir, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    show_summary(built, report, progress.current())
     return target
+
+
+def build_configs(plan: BuildPlan, staging: Path, release_dir: Path, num_proc: int, stage: progress.Stage) -> list[tuple[BuiltConfig, Counter]]:
+    """Every config, `num_proc` at a time; each is still written by one process, so the bytes do not depend on it."""
+    jobs = [(plan, name, staging, release_dir) for name in CONFIG_NAMES]
+    if num_proc <= 1:
+        return [build_config(*job) for job in jobs]
+    context = multiprocessing.get_context("spawn")
+    queue = context.SimpleQueue() if progress.showing() else None
+    with ProcessPoolExecutor(num_proc, mp_context=context, initializer=start_worker, initargs=(os.getpid(), queue)) as pool, progress.relayed(stage, queue):
+        return list(pool.map(build_config, *zip(*jobs)))
+
+
+def show_summary(configs: list[BuiltConfig], report: Report, display: progress.Display) -> None:
+    """The end of a build on a terminal: rows per config and split, warnings by code, seconds per stage."""
+    display.table("rows", ["config", *SPLITS], [[c.name, *(sum(f.rows for f in c.files.get(s, [])) for s in SPLITS)] for c in configs])
+    warnings = Counter(p.code for p in report.warnings)
+    display.table("warnings", ["code", "count"], [[code, n] for code, n in sorted(warnings.items())] or [["none", 0]])
+    display.table("seconds", ["stage", "seconds"], [[name, s] for name, s in display.seconds.items()] + [["total", display.elapsed]])
 
 
 @dataclass
@@ -189,6 +212,7 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
     raw = staging / "raw" / name
     builder = NewsCorpus(plan=plan, config_name=name, cache_dir=str(staging / "cache"))
     builder.download_and_prepare(output_dir=str(raw), file_format="parquet")
+    progress.flush()
     config = BuiltConfig(name, builder.info)
     for split, split_info in builder.info.splits.items():
         shards = sorted(raw.glob(f"*-{split}.parquet")) + sorted(raw.glob(f"*-{split}-[0-9]*-of-[0-9]*.parquet"))
