@@ -74,6 +74,21 @@ def token_offsets(text: str, offset: int) -> tuple[list[str], list[int], list[in
     return tokens, bounds[0::2], bounds[1::2]
 
 
+def row_groups(table: pa.Table, max_bytes: int) -> Iterator[pa.Table]:
+    """The table in slices of about `max_bytes`: each becomes its own row group(s), and a shard is
+    closed only between them, so this bounds both for the Hub viewer. A slice has at least two
+    rows: datasets buffers a one-row table into the next row group without counting its bytes."""
+    if table.num_rows <= 2:
+        yield table
+        return
+    rows = max(2, table.num_rows * max_bytes // max(table.nbytes, 1))
+    starts = list(range(0, table.num_rows, rows))
+    if table.num_rows - starts[-1] == 1:
+        starts.pop()
+    for start, end in zip(starts, [*starts[1:], table.num_rows]):
+        yield table.slice(start, end - start)
+
+
 @dataclass
 class NerConversion:
     """BIO tags for one text, outermost span first; every span is counted as kept or dropped by reason."""
@@ -134,6 +149,13 @@ class BuildPlan:
     split_files: dict[str, Path]
     description: str = ""
     license: str = ""
+    max_shard_bytes: int = 500_000_000
+    max_row_group_bytes: int = 100_000_000
+
+    @classmethod
+    def from_release_settings(cls, settings: dict, taxonomy: Taxonomy, store_path: Path, split_files: dict[str, Path]) -> "BuildPlan":
+        return cls(taxonomy, store_path, split_files, settings["description"], settings["license"],
+                   int(settings.get("max_shard_mb", 500) * 1e6), int(settings.get("max_row_group_mb", 100) * 1e6))
 
 
 class NewsCorpus(datasets.ArrowBasedBuilder):
@@ -169,10 +191,14 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
                 batch.extend(rows(record, store.get(record["id"])))
                 progress.advance()
                 if len(batch) >= self.config.batch_size:
-                    yield datasets.builder.Key(0, batch_index), pa.Table.from_pylist(batch, schema=schema)
-                    batch, batch_index = [], batch_index + 1
+                    for table in row_groups(pa.Table.from_pylist(batch, schema=schema), self.plan.max_row_group_bytes):
+                        yield datasets.builder.Key(0, batch_index), table
+                        batch_index += 1
+                    batch = []
             if batch:
-                yield datasets.builder.Key(0, batch_index), pa.Table.from_pylist(batch, schema=schema)
+                for table in row_groups(pa.Table.from_pylist(batch, schema=schema), self.plan.max_row_group_bytes):
+                    yield datasets.builder.Key(0, batch_index), table
+                    batch_index += 1
         finally:
             store.close()
 

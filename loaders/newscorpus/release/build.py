@@ -140,7 +140,7 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
             splits = near_duplicates.assign(previous_splits)
         with progress.stage("partitioning articles", total=len(splits)):
             split_files = partition_articles(layout, splits, staging)
-        plan = BuildPlan(taxonomy, staging / "resolved.sqlite", split_files, settings["description"], settings["license"])
+        plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", split_files)
         release_dir = staging / "release"
         built, stats = [], Counter()
         with progress.stage("writing configs", total=len(CONFIG_NAMES) * len(splits)) as stage:
@@ -211,7 +211,7 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
     datasets.utils.logging.disable_progress_bar()
     raw = staging / "raw" / name
     builder = NewsCorpus(plan=plan, config_name=name, cache_dir=str(staging / "cache"))
-    builder.download_and_prepare(output_dir=str(raw), file_format="parquet")
+    builder.download_and_prepare(output_dir=str(raw), file_format="parquet", max_shard_size=plan.max_shard_bytes)
     progress.flush()
     config = BuiltConfig(name, builder.info)
     for split, split_info in builder.info.splits.items():
