@@ -81,7 +81,7 @@ def validate(
 def build(
     version: Annotated[str, typer.Option("--version", help="X.Y.Z; a version that exists is refused.")],
     out: Annotated[Optional[Path], typer.Option(help="Releases folder (default: ROOT/releases).")] = None,
-    num_proc: Annotated[int, typer.Option("--num-proc", help="Configs built at once (the bytes do not depend on it).")] = min(2, os.cpu_count() or 1),
+    num_proc: Annotated[Optional[int], typer.Option("--num-proc", help="Configs built at once (default: 2, or 1 below 1,000 articles); the bytes do not depend on it.")] = None,
     root: RootOption = Path("."),
     quiet: QuietOption = False,
 ):

@@ -40,6 +40,9 @@ from .diff import changelog
 from .manifest import ReleaseFile, read_manifest, releases_in, sha256_of, tool_versions, version_key
 
 STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
+# Unless --num-proc says otherwise, a corpus this small is built in one process: a spawned worker
+# imports datasets and pyarrow again (about a second of CPU each), more than it saves.
+POOL_MIN_ARTICLES = 1000
 
 
 @dataclass
@@ -103,11 +106,11 @@ def partition_articles(layout: Layout, splits: dict[str, str], folder: Path) -> 
     return {name: path for name, path in paths.items() if path.stat().st_size}
 
 
-def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None, num_proc: int = 1) -> Path:
+def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None, num_proc: int | None = None) -> Path:
     """Build releases/vX.Y.Z. Earlier releases in `history_dir` (default `out_dir`) fix the splits.
 
-    `num_proc` builds that many configs at once; each config is still written by one process, so
-    the bytes do not depend on it.
+    `num_proc` builds that many configs at once (None: two on a corpus of POOL_MIN_ARTICLES or
+    more, else one); each config is still written by one process, so the bytes do not depend on it.
     """
     version_key(version)
     datasets.utils.logging.disable_progress_bar()
@@ -144,6 +147,8 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
         release_dir = staging / "release"
         built, stats = [], Counter()
         with progress.stage("writing configs", total=len(CONFIG_NAMES) * len(splits)) as stage:
+            if num_proc is None:
+                num_proc = min(2, os.cpu_count() or 1) if len(splits) >= POOL_MIN_ARTICLES else 1
             results = build_configs(plan, staging, release_dir, num_proc, stage)
         for config, builder_stats in results:
             stats.update(builder_stats)
