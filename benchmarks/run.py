@@ -1,5 +1,5 @@
 """Benchmarks: `python -m benchmarks.run --articles N` measures validate and build against the floor
-and the peer on the same generated data, prints one table and writes benchmarks/out/results-N.json.
+and the peer on the same generated data, prints one table and writes benchmarks/results-N.json (generated data and scratch files go to --out).
 
 Every step runs as its own process; wall time is measured around it and peak RSS comes from the
 kernel's accounting of that process (wait4), so no step's memory hides another's.
@@ -39,7 +39,7 @@ def input_bytes(corpus: Path) -> tuple[int, int]:
             sum(p.stat().st_size for p in (corpus / "annotations").glob("*.json")))
 
 
-def run(articles: int, out: Path, skip_peer: bool) -> dict:
+def run(articles: int, out: Path, skip_peer: bool, skip_studio: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     corpus = generate(out / f"corpus-{articles}", articles)
     small = generate(out / f"corpus-{articles // 10}", articles // 10)
@@ -56,6 +56,8 @@ def run(articles: int, out: Path, skip_peer: bool) -> dict:
     if not skip_peer:
         results["peer"] = measure_rss([python, "-m", "benchmarks.peer", str(corpus), str(scratch / "peer")])
     results["load"] = json.loads(measure_rss([python, "-m", "benchmarks.load", str(scratch / "releases" / "v0.0.1")])["out"])
+    if not skip_studio:
+        results["studio"] = json.loads(measure_rss([python, "-m", "benchmarks.studio", str(corpus)])["out"])
     for step in ("validate", "build", "build_small", "floor", "peer"):
         results.get(step, {}).pop("out", None)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -77,6 +79,10 @@ def table(r: dict) -> str:
         row("peer: LS converter JSON_MIN+CONLL2003 -> datasets Parquet", "peer")
     row("newscorpus validate (schema + semantic)", "validate")
     row("newscorpus build (validate+resolve+split+4 configs)", "build")
+    for name, step in (("studio push (all new)", "push"), ("studio push (nothing changed)", "push_unchanged"), ("studio pull", "pull")):
+        if "studio" in r:
+            s = r["studio"][step]["seconds"]
+            rows.append((name, f"{s:.1f}", f"{n / s:,.0f}", f"{r['studio'][step]['peak_rss_mib']:.0f}", "-", "-"))
     widths = [max(len(str(x[i])) for x in rows) for i in range(len(rows[0]))]
     lines = [" | ".join(str(c).ljust(w) for c, w in zip(x, widths)) for x in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
@@ -86,6 +92,7 @@ def table(r: dict) -> str:
         f"inputs: {n:,} articles ({r['corpus_mb']:.0f} MB JSONL), {r['tasks']:,} tasks ({r['export_mb']:.0f} MB of exports)",
         f"validate: {n / r['validate']['seconds']:,.0f} articles/s and tasks/s",
         f"build peak RSS: {small:.0f} MiB at {n // 10:,} articles, {big:.0f} MiB at {n:,} (ratio {big / small:.2f}; target <= 1.5)",
+        f"build of a {n // 10:,}-article corpus: {r['build_small']['seconds']:.1f} s",
         f"load_dataset to first batch: {r['load']['load_dataset_first_batch_s']:.2f} s; pyarrow.parquet.read_table: {r['load']['pyarrow_read_table_s']:.2f} s",
         f"targets: build <= 3x floor: {'met' if r['build']['seconds'] <= 3 * floor else 'NOT met'}; "
         f"build faster than peer: {('met' if r['build']['seconds'] < peer else 'NOT met') if peer else 'peer skipped'}; "
@@ -100,9 +107,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--skip-peer", action="store_true", help="leave out Label Studio's converter (slow at 100k)")
+    parser.add_argument("--skip-studio", action="store_true", help="leave out push, re-push and pull against a real Label Studio")
     args = parser.parse_args()
-    results = run(args.articles, args.out, args.skip_peer)
-    (args.out / f"results-{args.articles}.json").write_text(json.dumps(results, indent=2))
+    results = run(args.articles, args.out, args.skip_peer, args.skip_studio)
+    (HERE / f"results-{args.articles}.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
 
 

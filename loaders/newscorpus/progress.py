@@ -131,6 +131,14 @@ def stage(name: str, total: float | None = None, unit: str = "articles"):
     return _display.stage(name, total, unit)
 
 
+def tracked(items: Iterable, name: str, total: float | None = None, unit: str = "articles") -> Iterator:
+    """The items, counted in a stage of their own as they are taken."""
+    with stage(name, total, unit) as counter:
+        for item in items:
+            counter.advance()
+            yield item
+
+
 def advance(count: int = 1, work: int | None = None) -> None:
     """Count work done in the current stage (in a pool worker: the stage of the process that shows)."""
     if _active is not None:

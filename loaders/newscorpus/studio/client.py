@@ -10,16 +10,22 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
+from .. import progress
 from ..problems import CommandError
 
 T = TypeVar("T")
 RETRIES = 3
+# Label Studio counts the project's annotations and predictions again for every page of tasks,
+# so pages of 100 make listing a large project quadratic; asking only for id and data skips the
+# per-task fields (annotators, agreement, ...) that made a no-change push slower than the first.
+TASK_PAGE = 2000
 
 
 class Studio:
@@ -67,12 +73,28 @@ class Studio:
             self.call("updating the labeling config", lambda: self.client.projects.update(id=project.id, label_config=label_config))
         return project
 
-    def tasks(self, project_id: int) -> list:
-        return self.call("listing tasks", lambda: list(self.client.tasks.list(project=project_id, fields="all")), retry=True)
+    def task_keys(self, project_id: int, key: Callable[[dict], T]) -> set[T]:
+        """`key` of every task's data; only id and data are asked for."""
 
-    def export(self, project_id: int) -> bytes:
-        return self.call(
-            "exporting the project",
-            lambda: b"".join(self.client.projects.exports.download_sync(id=project_id, export_type="JSON", download_all_tasks=True)),
-            retry=True,
-        )
+        def listing():
+            found = set()
+            for task in self.client.tasks.list(project=project_id, page_size=TASK_PAGE, include="id,data"):
+                progress.advance()
+                if task.data:
+                    found.add(key(task.data))
+            return found
+
+        return self.call("listing tasks", listing, retry=True)
+
+    def export_to(self, project_id: int, path: Path) -> None:
+        """The project's JSON export streamed into `path` (the whole export is never in memory)."""
+
+        def download():
+            with path.open("wb") as handle:
+                for chunk in self.client.projects.exports.download_sync(id=project_id, export_type="JSON", download_all_tasks=True):
+                    handle.write(chunk)
+                    progress.advance(len(chunk))
+                handle.flush()
+                os.fsync(handle.fileno())
+
+        self.call("exporting the project", download, retry=True)

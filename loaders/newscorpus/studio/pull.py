@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
 import re
 from datetime import datetime, timezone
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import orjson
 
+from .. import progress
 from ..exports import iter_current_annotations
-from ..files import write_atomically
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..taxonomy import load_taxonomy
@@ -22,26 +23,33 @@ def project_folder(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
 
 
+def same_export(previous: Path, new: Path) -> bool:
+    """Equal bytes, or the same JSON (compared parsed only when the bytes differ)."""
+    return filecmp.cmp(previous, new, shallow=False) or orjson.loads(previous.read_bytes()) == orjson.loads(new.read_bytes())
+
+
 def pull(layout: Layout, project_title: str, studio: Studio | None = None, now: datetime | None = None) -> Path | None:
     """Export the project into annotations/<project>/<UTC time>.json after it validates; None if unchanged."""
     studio = studio or Studio()
     project = studio.find_project(project_title)
     if project is None:
         raise CommandError(f"no project titled {project_title!r} on {studio.url}; run `newscorpus studio push` first")
-    raw = studio.export(project.id)
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     target = layout.annotations_dir / project_folder(project_title) / f"{stamp}.json"
     previous = [p for p in layout.exports() if p.parent == target.parent]
-    if previous and orjson.loads(previous[-1].read_bytes()) == orjson.loads(raw):
-        return None
     staged = target.with_name(f".{target.name}.part")
     staged.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_atomically(staged, raw)
+        with progress.stage("exporting", unit="bytes"):
+            studio.export_to(project.id, staged)
+        if previous and same_export(previous[-1], staged):
+            return None
         report = Report()
-        digests = check_corpus(layout, report)
-        for _ in iter_current_annotations(layout, load_taxonomy(layout), digests, report, exports=[staged]):
-            pass
+        with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
+            digests = check_corpus(layout, report)
+        with progress.stage("checking annotations", total=progress.total_bytes([staged]), unit="tasks"):
+            for _ in iter_current_annotations(layout, load_taxonomy(layout), digests, report, exports=[staged]):
+                pass
         if not report.valid:
             raise InputError(report, "the export was not written: it does not validate")
         if target.exists():

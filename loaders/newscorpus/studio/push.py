@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import progress
 from ..exports import text_digest
 from ..corpus import iter_articles
 from ..layout import Layout
@@ -23,13 +24,15 @@ def push(layout: Layout, project_title: str, studio: Studio | None = None) -> tu
     """Import one task per article that is new or whose text changed; returns (pushed, unchanged)."""
     studio = studio or Studio()
     report = Report()
-    check_corpus(layout, report)
+    with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
+        check_corpus(layout, report)
     if not report.valid:
         raise InputError(report, "nothing was pushed: the corpus is invalid")
     project = studio.ensure_project(project_title, labeling_config(load_taxonomy(layout)))
-    existing = {push_key(t.data.get("article_id"), t.data.get("text", ""), t.data.get("title", "")) for t in studio.tasks(project.id) if t.data}
+    with progress.stage("listing tasks", unit="tasks"):
+        existing = studio.task_keys(project.id, lambda data: push_key(data.get("article_id"), data.get("text", ""), data.get("title", "")))
     batch, pushed, unchanged = [], 0, 0
-    for record in iter_articles(layout):
+    for record in progress.tracked(iter_articles(layout), "importing tasks", total=report.counts["articles"]):
         if push_key(record["id"], record["text"], record["title"]) in existing:
             unchanged += 1
             continue
