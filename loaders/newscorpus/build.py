@@ -12,7 +12,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
-from itertools import accumulate, chain
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,15 +62,10 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
 
 
 def token_offsets(text: str, offset: int) -> tuple[list[str], list[int], list[int]]:
-    """Tokens and their code-point offsets, without a Match object per token (the NER hot loop).
-
-    TOKEN.split gives the gaps around the tokens; the running sum of gap, token, gap, token, ...
-    lengths is start, end, start, end, ...
-    """
-    tokens = TOKEN.findall(text)
-    gaps = TOKEN.split(text)
-    bounds = list(accumulate(chain.from_iterable(zip(map(len, gaps), map(len, tokens))), initial=offset))[1:]
-    return tokens, bounds[0::2], bounds[1::2]
+    """Tokens and their code-point offsets (the NER hot loop): one pass of the regex, its matches
+    read three times, measured faster than findall + split + a running sum of lengths."""
+    matches = list(TOKEN.finditer(text))
+    return [m.group() for m in matches], [m.start() + offset for m in matches], [m.end() + offset for m in matches]
 
 
 def row_groups(table: pa.Table, max_bytes: int) -> Iterator[pa.Table]:
