@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .generate import generate
@@ -34,6 +36,14 @@ def measure_rss(command: list[str]) -> dict:
     return {"seconds": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "out": output.decode()}
 
 
+def generate_apart(out: Path, articles: int) -> Path:
+    """Generate in a process of its own. Linux keeps a process's peak RSS across exec, so every
+    step started by a runner that grew while generating reported the runner's peak as its own
+    (682 MiB for validate, build and the 1,000-article build alike at 10,000)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(generate, out, articles).result()
+
+
 def input_bytes(corpus: Path) -> tuple[int, int]:
     return (sum(p.stat().st_size for p in (corpus / "corpus").glob("*.jsonl")),
             sum(p.stat().st_size for p in (corpus / "annotations").glob("*.json")))
@@ -41,8 +51,8 @@ def input_bytes(corpus: Path) -> tuple[int, int]:
 
 def run(articles: int, out: Path, skip_peer: bool, skip_studio: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    corpus = generate(out / f"corpus-{articles}", articles)
-    small = generate(out / f"corpus-{articles // 10}", articles // 10)
+    corpus = generate_apart(out / f"corpus-{articles}", articles)
+    small = generate_apart(out / f"corpus-{articles // 10}", articles // 10)
     scratch = out / "scratch"
     shutil.rmtree(scratch, ignore_errors=True)
     newscorpus = str(BIN / "newscorpus")
