@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
+from itertools import count
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,22 +180,22 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         store = ResolvedStore(self.plan.store_path)
         rows = getattr(self, f"_{self.config.name}_rows")
         batch: list[dict] = []
-        batch_index = 0
+        keys = count()
         try:
             for _, record, _ in iter_shard(articles, articles.name):
                 batch.extend(rows(record, store.get(record["id"])))
                 progress.advance()
                 if len(batch) >= self.config.batch_size:
-                    for table in row_groups(pa.Table.from_pylist(batch, schema=schema), self.plan.max_row_group_bytes):
-                        yield datasets.builder.Key(0, batch_index), table
-                        batch_index += 1
+                    yield from self._keyed_row_groups(batch, schema, keys)
                     batch = []
             if batch:
-                for table in row_groups(pa.Table.from_pylist(batch, schema=schema), self.plan.max_row_group_bytes):
-                    yield datasets.builder.Key(0, batch_index), table
-                    batch_index += 1
+                yield from self._keyed_row_groups(batch, schema, keys)
         finally:
             store.close()
+
+    def _keyed_row_groups(self, batch: list[dict], schema: pa.Schema, keys: Iterator[int]):
+        for table in row_groups(pa.Table.from_pylist(batch, schema=schema), self.plan.max_row_group_bytes):
+            yield datasets.builder.Key(0, next(keys)), table
 
     def _spans(self, spans: list[dict]) -> list[dict]:
         return [{"start": s["start"], "end": s["end"], "label": self.entity_ids[s["label"]], "text": s["text"]} for s in spans]
