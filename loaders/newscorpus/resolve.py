@@ -66,12 +66,12 @@ class AgreementTally:
 
     def __init__(self, topic_names: list[str]):
         self.topic_names = topic_names
-        self.matched = 0
-        self.total = 0
-        self.o00 = self.o01 = self.o11 = 0.0
         self.articles = 0
+        self.entities_matched: Counter = Counter()  # by label: pairwise exact matches
+        self.entities_total: Counter = Counter()
         self.relations_matched: Counter = Counter()  # by label, like entities: pairwise exact matches
         self.relations_total: Counter = Counter()
+        self.topic_coincidences = {topic: [0.0, 0.0, 0.0] for topic in topic_names}  # o00, o01, o11 of each topic
 
     def add(self, annotations: list[AnnotationRecord]) -> None:
         if len(annotations) < 2:
@@ -79,8 +79,9 @@ class AgreementTally:
         self.articles += 1
         for a, b in combinations(annotations, 2):
             sa, sb = spans_of(a), spans_of(b)
-            self.matched += 2 * len(sa & sb)
-            self.total += len(sa) + len(sb)
+            for _, shared in sa & sb:
+                self.entities_matched[shared.label] += 2  # a match counts on both sides
+            self.entities_total.update(s.label for _, s in [*sa, *sb])
             ra, rb = set(a.relations), set(b.relations)
             for shared in ra & rb:
                 self.relations_matched[shared.label] += 2  # a match counts on both sides, as for spans
@@ -90,13 +91,15 @@ class AgreementTally:
         for topic in self.topic_names:
             n1 = sum(topic in x.topics for x in annotations)
             n0 = m - n1
-            self.o00 += n0 * (n0 - 1) / (m - 1)
-            self.o11 += n1 * (n1 - 1) / (m - 1)
-            self.o01 += n0 * n1 / (m - 1)
+            coincidences = self.topic_coincidences[topic]
+            coincidences[0] += n0 * (n0 - 1) / (m - 1)
+            coincidences[1] += n0 * n1 / (m - 1)
+            coincidences[2] += n1 * (n1 - 1) / (m - 1)
 
     @property
     def entity_f1(self) -> float | None:
-        return self.matched / self.total if self.total else None
+        total = self.entities_total.total()
+        return self.entities_matched.total() / total if total else None
 
     def relation_f1(self, label: str | None = None) -> float | None:
         """Micro pairwise F1 of exact relations (head, tail, label), of one label or of all."""
@@ -106,11 +109,24 @@ class AgreementTally:
 
     @property
     def topic_alpha(self) -> float | None:
-        n0, n1 = self.o00 + self.o01, self.o11 + self.o01
-        n = n0 + n1
-        if n0 == 0 or n1 == 0 or n < 2:
-            return None
-        return 1 - (n - 1) * self.o01 / (n0 * n1)
+        return binary_alpha(*(sum(c[i] for c in self.topic_coincidences.values()) for i in range(3)))
+
+    def entity_f1_by_label(self) -> dict[str, float]:
+        """Pairwise F1 of exact spans, per label: only labels some pair of annotators used."""
+        return {label: self.entities_matched[label] / total for label, total in self.entities_total.items()}
+
+    def topic_alpha_by_label(self) -> dict[str, float | None]:
+        """Krippendorff's alpha of each topic on its own (chosen or not); None where every vote agreed on absence."""
+        return {topic: binary_alpha(*coincidences) for topic, coincidences in self.topic_coincidences.items()}
+
+
+def binary_alpha(o00: float, o01: float, o11: float) -> float | None:
+    """Krippendorff's alpha (nominal, two values) from the coincidence counts; None when one value never occurs."""
+    n0, n1 = o00 + o01, o11 + o01
+    n = n0 + n1
+    if n0 == 0 or n1 == 0 or n < 2:
+        return None
+    return 1 - (n - 1) * o01 / (n0 * n1)
 
 
 def spans_of(record: AnnotationRecord) -> set:
