@@ -34,9 +34,10 @@ from ..resolve import Resolver, ResolvedStore
 from ..split import SPLITS, NearDuplicateIndex, SplitSettings
 from ..taxonomy import Taxonomy, check_taxonomy
 from ..validate import validate
-from .card import render_card
+from .card import label_panels, render_card
 from .croissant import croissant_metadata
 from .diff import changelog
+from .label_chart import CHART_FILE, label_chart_png
 from .manifest import ReleaseFile, read_manifest, releases_in, sha256_of, tool_versions, version_key
 
 STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
@@ -160,7 +161,9 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
             context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
                                      changelog(history_dir / f"v{previous}", release_dir) if previous else None)
             write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
-            write_atomically(release_dir / "README.md", render_card(context, release_dir).encode())
+            panels = label_panels(context, release_dir)
+            write_atomically(release_dir / CHART_FILE, label_chart_png(panels))
+            write_atomically(release_dir / "README.md", render_card(context, release_dir, panels).encode())
             manifest = {
                 "version": version,
                 "tool": tool_versions(),
@@ -234,5 +237,5 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
 
 def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile]:
     shards = [f for c in configs for files in c.files.values() for f in files]
-    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in ("README.md", "croissant.json")]
+    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in ("README.md", "croissant.json", CHART_FILE)]
     return sorted(shards + extra, key=lambda f: f.path)

@@ -25,7 +25,8 @@ def verify_release(layout: Layout, release_dir: Path) -> list[str]:
     manifest = read_manifest(release_dir)
     differences = [f"{f['path']}: sha256 differs from the manifest" for f in manifest["files"]
                    if not (release_dir / f["path"]).is_file() or sha256_of(release_dir / f["path"]) != f["sha256"]]
-    if manifest.get("tool") != tool_versions():
+    recorded = manifest.get("tool") or {}
+    if not recorded or any(tool_versions().get(name) != version for name, version in recorded.items()):  # a release names the tools its files depend on
         return differences + [f"built with {manifest.get('tool')}, this is {tool_versions()}: install those versions to rebuild"]
     commit = committing_commit(release_dir / "manifest.json")
     with tempfile.TemporaryDirectory(prefix=".verify-", dir=release_dir.parent) as tmp:
