@@ -1,11 +1,14 @@
 """The dataset card (README.md): YAML the Hub and `load_dataset` read, and prose for people.
 
-Counts, features and split sizes come from the builder's own DatasetInfo and from the files, so
-the card cannot disagree with the data (`num_examples` is verified on load).
+Sections follow the Hub's dataset card template (huggingface_hub's datasetcard_template.md) where
+they apply to a corpus built here. Counts, features and split sizes come from the builder's own
+DatasetInfo and from the files, so the card cannot disagree with the data (`num_examples` is
+verified on load).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +18,48 @@ import yaml
 
 from ..build import NerConversion
 from ..resolve import RELATION_RULE, RULES
+from ..split import SPLITS
 from ..taxonomy import Taxonomy
+from .label_chart import CHART_FILE, LabelPanel
+
+EXAMPLE_TEXT_CHARS = 300
+EXAMPLE_SPANS = 5
+SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")]
+
+# The card shows these lines and tests/test_card.py runs them as written, with `documents` and
+# `tokenizer` bound as TOKEN_LABELS_SETUP binds them; README.md shows the same lines.
+TOKEN_LABELS_SETUP = '''from datasets import load_dataset
+from transformers import AutoTokenizer
+
+documents = load_dataset("path/to/v{version}", split="{split}")
+tokenizer = AutoTokenizer.from_pretrained("bert-base-cased")  # any fast tokenizer'''
+
+TOKEN_LABELS_CODE = '''names = documents.features["entities"].feature["label"].names
+tag_names = ["O"] + [f"{prefix}-{name}" for name in names for prefix in ("B", "I")]  # as the `ner` config's ner_tags
+
+
+def tokenize_and_label(row):
+    """BIO label ids per token from code-point spans; where spans nest or cross, the outermost wins, as in `ner`."""
+    encoding = tokenizer(row["text"], return_offsets_mapping=True, truncation=True)
+    entities = sorted(row["entities"], key=lambda e: (e["start"], -e["end"]))
+    owner = [-1] * len(row["text"])  # the entity each character belongs to
+    for i, e in enumerate(entities):
+        if max(owner[e["start"]:e["end"]]) < 0:
+            owner[e["start"]:e["end"]] = [i] * (e["end"] - e["start"])
+    labels, previous = [], -1
+    for start, end in encoding.pop("offset_mapping"):
+        i = max(owner[start:end], default=-1)
+        if start == end:
+            labels.append(-100)  # a special token ([CLS], [SEP], <s>): ignored by the loss
+        elif i < 0:
+            labels.append(0)
+        else:
+            labels.append(1 + 2 * entities[i]["label"] + (i == previous))  # B- of label k is 1 + 2k, I- is 2 + 2k
+        previous = i
+    return {**encoding, "labels": labels}
+
+
+labelled = documents.map(tokenize_and_label, remove_columns=documents.column_names)'''
 
 
 def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, Counter]:
@@ -29,6 +73,18 @@ def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, 
             for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
                 topics[taxonomy.topic_names[item["values"]]] += item["counts"]
     return entities, topics
+
+
+def label_panels(context, release_dir: Path) -> list[LabelPanel]:
+    """What the card's picture and label tables show: counts in the release, agreement from the annotators."""
+    entities, topics = label_distribution(release_dir, context.taxonomy)
+    agreement = context.resolver.agreement
+    return [
+        LabelPanel("Entity spans in documents", {n: entities.get(n, 0) for n in context.taxonomy.entity_names},
+                   "Pairwise F1 of exact spans", agreement.entity_f1_by_label()),
+        LabelPanel("Articles per topic in documents", {n: topics.get(n, 0) for n in context.taxonomy.topic_names},
+                   "Krippendorff's alpha", agreement.topic_alpha_by_label()),
+    ]
 
 
 def relation_counts(release_dir: Path, taxonomy: Taxonomy) -> Counter:
@@ -50,7 +106,7 @@ def relations_section(context, release_dir: Path) -> list[str]:
     rows = [[label.name, "head → tail" if label.directed else "either way", label.description, counts.get(label.name, 0),
              fmt(agreement.relation_f1(label.name))] for label in context.taxonomy.relation_labels]
     return [
-        "## Relations",
+        "##### Relations",
         "",
         "`documents` and `annotations` rows have `relations`, a list of `{head, tail, label}`: `head` and `tail` are indexes into "
         "that row's `entities`. A directed label reads from head to tail; an undirected one lists its spans in text order.",
@@ -63,12 +119,20 @@ def relations_section(context, release_dir: Path) -> list[str]:
     ]
 
 
-def languages_in(release_dir: Path) -> list[str]:
-    found = set()
-    for path in sorted((release_dir / "articles").glob("*.parquet")):
-        found.update(pq.read_table(path, columns=["language"]).column("language").unique().to_pylist())
-    return sorted(found)
+def column_values(release_dir: Path, config: str, column: str) -> Counter:
+    found = Counter()
+    for path in sorted((release_dir / config).glob("*.parquet")):
+        for item in pc.value_counts(pq.read_table(path, columns=[column]).column(column)).to_pylist():
+            found[item["values"]] += item["counts"]
+    return found
 
+
+def languages_in(release_dir: Path) -> list[str]:
+    return sorted(column_values(release_dir, "articles", "language"))
+
+
+def size_category(rows: int) -> str:
+    return next((name for limit, name in SIZE_CATEGORIES if rows < limit), "n>10M")
 
 
 def yaml_header(context, release_dir: Path) -> dict:
@@ -81,8 +145,11 @@ def yaml_header(context, release_dir: Path) -> dict:
         info = {"config_name": config.name, "features": config.info.features._to_yaml_list(),
                 "splits": [{"name": s, "num_bytes": config.info.splits[s].num_bytes, "num_examples": config.info.splits[s].num_examples} for s in config.files]}
         infos.append(info)
+    languages = languages_in(release_dir)
+    articles = sum(f.rows for c in context.configs if c.name == "articles" for files in c.files.values() for f in files)
     header = {"pretty_name": context.settings["pretty_name"], "license": context.settings["license"],
-              "language": languages_in(release_dir),
+              "language": languages, "multilinguality": "multilingual" if len(languages) > 1 else "monolingual",
+              "size_categories": [size_category(articles)],
               "task_categories": ["token-classification", "text-classification"],
               "task_ids": ["named-entity-recognition", "multi-label-classification"],
               "configs": configs, "dataset_info": infos}
@@ -91,7 +158,7 @@ def yaml_header(context, release_dir: Path) -> dict:
 
 def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -99,19 +166,95 @@ def fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def render_card(context, release_dir: Path) -> str:
-    entities, topics = label_distribution(release_dir, context.taxonomy)
+def first_documents_split(context) -> str | None:
+    files = next((c.files for c in context.configs if c.name == "documents"), {})
+    return next((s for s in SPLITS if s in files), None)
+
+
+def example_row(release_dir: Path, split: str) -> dict:
+    """The first `documents` row of a split as `load_dataset` gives it, long text and lists cut short."""
+    (path, *_) = sorted((release_dir / "documents").glob(f"{split}-*.parquet"))
+    row = next(pq.ParquetFile(path).iter_batches(batch_size=1)).to_pylist()[0]
+    for key, value in row.items():
+        if isinstance(value, str) and len(value) > EXAMPLE_TEXT_CHARS:
+            row[key] = value[:EXAMPLE_TEXT_CHARS] + f"... ({len(value)} characters)"
+        elif isinstance(value, list) and len(value) > EXAMPLE_SPANS:
+            row[key] = value[:EXAMPLE_SPANS] + [f"... ({len(value)} in all)"]
+    return row
+
+
+def compact_json(row: dict) -> str:
+    """One line per field and per span: readable where indent=2 gives a column of braces."""
+    def dumps(value):
+        return json.dumps(value, ensure_ascii=False)
+
+    fields = [f"  {dumps(key)}: [\n" + ",\n".join(f"    {dumps(item)}" for item in value) + "\n  ]"
+              if isinstance(value, list) and value and not isinstance(value[0], int) else f"  {dumps(key)}: {dumps(value)}" for key, value in row.items()]
+    return "{\n" + ",\n".join(fields) + "\n}"
+
+
+def example_section(context, release_dir: Path, split: str | None) -> list[str]:
+    if split is None:
+        return []
+    row = example_row(release_dir, split)
+    shown = sorted({e["label"] for key in ("entities", "title_entities") for e in row[key] if isinstance(e, dict)})
+    names = ", ".join(f"{i} = `{context.taxonomy.entity_names[i]}`" for i in shown)
+    topics = ", ".join(f"{i} = `{context.taxonomy.topic_names[i]}`" for i in row["topics"] if isinstance(i, int))
+    return [
+        f"An example row of `documents` ({split} split), long values cut short here:",
+        "",
+        "```json",
+        compact_json(row),
+        "```",
+        "",
+        f"`label` and `topics` are ClassLabel ids (the names are in `features`): {'; '.join(x for x in (names, topics) if x) or 'none in this row'}.",
+        "",
+    ]
+
+
+def annotator_lines(context, release_dir: Path) -> list[str]:
+    annotators = column_values(release_dir, "annotations", "annotator")
+    per_article = column_values(release_dir, "documents", "annotators")
+    stats = context.stats
+    return [
+        f"Distinct annotators: {len(annotators)}. Annotations: {stats.get('annotations', 0)}, of which {stats.get('annotations_cancelled', 0)} cancelled. "
+        "The card counts annotators and never names them; in the `annotations` config each is known only by the pseudonymous id in `annotator`.",
+        "",
+        table(["voting annotators per article", "articles in documents"], [[n, per_article[n]] for n in sorted(per_article)]),
+        "",
+    ]
+
+
+def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
     stats = context.stats
     agreement = context.resolver.agreement
-    split_rows = [[c.name] + [sum(f.rows for f in c.files.get(s, [])) for s in ("train", "validation", "test")] for c in context.configs]
+    settings = context.settings
+    entity_panel, topic_panel = panels
+    guideline = {label.name: label.description for label in context.taxonomy.entity_labels}
+    topic_label = {label.name: label for label in context.taxonomy.topic_labels}
+    sources = column_values(release_dir, "articles", "source")
+    split = first_documents_split(context)
+    split_rows = [[c.name] + [sum(f.rows for f in c.files.get(s, [])) for s in SPLITS] for c in context.configs]
     ner_keys = sorted(k for k in stats if k.startswith("ner_"))
     resolution_keys = sorted(k for k in stats if k.startswith("resolved_") or k.startswith("annotations") or k.endswith("_dropped"))
     body = [
-        f"# {context.settings['pretty_name']} v{context.version}",
+        f"# Dataset Card for {settings['pretty_name']} v{context.version}",
         "",
-        context.settings["description"],
+        settings["description"],
         "",
-        "## Load it",
+        "## Dataset Details",
+        "",
+        "### Dataset Description",
+        "",
+        f"- **Language(s) (NLP):** {', '.join(languages_in(release_dir))}",
+        f"- **License:** `{settings['license']}`. {settings.get('license_details', '')}".rstrip(),
+        f"- **Version:** {context.version}" + (f" (follows v{context.previous})" if context.previous else ""),
+        "",
+        "## Uses",
+        "",
+        "### Direct Use",
+        "",
+        "Training and evaluating named entity recognition (nested spans in `documents`, BIO tags in `ner`) and multi-label topic classification.",
         "",
         "```python",
         "from datasets import load_dataset",
@@ -120,31 +263,66 @@ def render_card(context, release_dir: Path) -> str:
         f'ner = load_dataset("path/to/v{context.version}", "ner")',
         "```",
         "",
-        "No code runs on load: the folder holds Parquet files and this card only.",
+        "No code runs on load: the folder holds Parquet files, this card and its picture.",
         "",
-        "## License",
+        "#### Spans to token labels for any tokenizer",
         "",
-        f"`{context.settings['license']}`. {context.settings.get('license_details', '')}".strip(),
+        "`documents` keeps entities as character spans, so any Hugging Face fast tokenizer can be trained on them: "
+        "its `offset_mapping` says which characters each token covers. With",
         "",
-        "## Configs and splits (rows)",
+        "```python",
+        TOKEN_LABELS_SETUP.format(version=context.version, split=split or "train"),
+        "```",
         "",
-        table(["config", "train", "validation", "test"], split_rows),
+        "these lines give every token its BIO label id (`tag_names` are the names, in the order of the `ner` config's `ner_tags`, for `id2label`):",
+        "",
+        "```python",
+        TOKEN_LABELS_CODE,
+        "```",
+        "",
+        "## Dataset Structure",
+        "",
+        table(["config", *SPLITS], split_rows),
         "",
         "- `documents`: one row per annotated article; `entities` and `title_entities` are lists of `{start, end, label, text}` in code points, `topics` a list of ClassLabels.",
         "- `ner`: one row per paragraph (the title is paragraph 0 of part `title`), tokens with their code-point offsets into the article, BIO `ner_tags`.",
         "- `articles`: every article, annotated or not.",
         "- `annotations`: one row per article and annotation, unresolved, cancelled ones included.",
         "",
-        "Splits come from a hash of each near-duplicate cluster (MinHash over word shingles); an article placed by an earlier release never moves.",
+        *example_section(context, release_dir, split),
+        "Splits come from a hash of each near-duplicate cluster (MinHash over word shingles); an article placed by an earlier release never moves. "
+        "A split with no rows has no files.",
         "",
-        "## Labels",
+        "## Dataset Creation",
         "",
-        table(["entity label", "spans in documents"], [[n, entities.get(n, 0)] for n in context.taxonomy.entity_names]),
+        "### Source Data",
         "",
-        table(["topic", "articles"], [[n, topics.get(n, 0)] for n in context.taxonomy.topic_names]),
+        "#### Data Collection and Processing",
+        "",
+        "Articles are stored as Unicode NFC with `\\n` line ends; each source's publisher boilerplate (donation appeals, footers) is removed at ingest by declared rules. "
+        "Every article and every annotation is checked against JSON Schemas and against each other before a release is built.",
+        "",
+        "#### Who are the source data producers?",
+        "",
+        table(["source", "articles"], [[name, n] for name, n in sorted(sources.items())]),
+        "",
+        "### Annotations",
+        "",
+        "#### Annotation process",
+        "",
+        "Annotators labelled entity spans and chose topics in Label Studio, with a labeling config generated from the taxonomy; each label's guideline below was shown to them as its hint.",
+        "",
+        f"![Label distribution and agreement per label]({CHART_FILE})",
+        "",
+        table(["entity label", "guideline", "spans in documents", "agreement (F1)"],
+              [[n, guideline[n], c, fmt(entity_panel.agreement.get(n))] for n, c in entity_panel.counts.items()]),
+        "",
+        table(["topic", "guideline", "articles", "agreement (alpha)"],
+              [[n, " ".join(x for x in (topic_label[n].code, topic_label[n].description) if x), c, fmt(topic_panel.agreement.get(n))]
+               for n, c in topic_panel.counts.items()]),
         "",
         *relations_section(context, release_dir),
-        "## Resolution and agreement",
+        "Gold labels are resolved from the annotations by these rules:",
         "",
         *[f"- {rule}" for rule in RULES],
         "",
@@ -153,14 +331,27 @@ def render_card(context, release_dir: Path) -> str:
         "",
         table(["count", "value"], [[k, stats[k]] for k in resolution_keys]),
         "",
-        "## NER conversion",
+        "#### Who are the annotators?",
         "",
-        (NerConversion.outermost.__doc__ or "").strip() + " Spans that cross a paragraph or cover no whole token are dropped; every drop is counted here.",
+        *annotator_lines(context, release_dir),
+        "#### Personal and Sensitive Information",
+        "",
+        "The articles are news reports as their publishers released them: they name people and may state their political or religious "
+        "affiliations, health or whereabouts. Nothing in the text was anonymised. No annotator's name or email is in this release.",
+        *(["", settings["personal_information"]] if settings.get("personal_information") else []),
+        "",
+        "## Bias, Risks, and Limitations",
+        "",
+        "Without a ground-truth annotation, spans and topics that lack a strict majority of annotators are dropped (counted above). "
+        "`ner` holds one label per token, so where spans nest or cross one is kept. " + (NerConversion.outermost.__doc__ or "").strip()
+        + " Spans that cross a paragraph or cover no whole token are dropped; every drop is counted here.",
         "",
         table(["count", "value"], [[k, stats[k]] for k in ner_keys]),
         "",
-        *(["## Citation", "", "```bibtex", context.settings["citation"], "```", ""] if context.settings.get("citation") else []),
-        "## Changelog",
+        *(["## Citation", "", "**BibTeX:**", "", "```bibtex", settings["citation"], "```", ""] if settings.get("citation") else []),
+        "## More Information",
+        "",
+        "### Changelog",
         "",
         changelog_text(context),
         "",
