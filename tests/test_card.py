@@ -141,7 +141,7 @@ def test_the_cards_lines_give_every_entitys_first_sub_token_its_b_label(gum_rele
     assert checked > 2000 and split_words > 100  # GUM's outermost spans, many of them starting with a word cut into sub-tokens
 
 
-def test_two_annotators_give_agreement_per_label_in_the_card_and_its_picture(tmp_path):
+def test_two_annotators_give_agreement_per_label_in_the_card_and_its_picture_and_never_their_names(tmp_path):
     layout = with_release_settings(new_corpus(tmp_path / "c", ["PERSON", "ORG"], ["politics", "sport"]))
     record = article("a000", "Alice met Bob at Acme.")
     write_jsonl(layout.corpus_dir / "wire.jsonl", [record])
@@ -150,6 +150,9 @@ def test_two_annotators_give_agreement_per_label_in_the_card_and_its_picture(tmp
     second = annotation(2, 12, alice, acme, topics("politics", "sport"))
     second["completed_by"] = {"id": 12, "email": "second.annotator@example.com", "first_name": "Second"}
     write_export(layout, "2026-01-01.json", [task(1, record, first, second)])
+    settings = json.loads((layout.corpus_dir / "release.json").read_text())
+    settings["personal_information"] = "Alice and Bob are invented names."
+    (layout.corpus_dir / "release.json").write_text(json.dumps(settings))
     result = run("build", "--version", "1.0.0", "--root", layout.root)
     assert result.code == 0, result.err
     release = layout.releases_dir / "v1.0.0"
@@ -159,5 +162,6 @@ def test_two_annotators_give_agreement_per_label_in_the_card_and_its_picture(tmp
     assert "| sport |  | 0 | 0.000 |" in body and "| politics |  | 1 | n/a |" in body
     assert "Distinct annotators: 2." in body and "| 2 | 1 |" in body
     assert "second.annotator@example.com" not in body and "Second" not in body
+    assert "Nothing in the text was anonymised. No annotator's name or email is in this release.\n\nAlice and Bob are invented names." in body
     with Image.open(release / "label_distribution.png") as image:
         assert image.width == 1100  # counts and, beside them, agreement per label
