@@ -10,10 +10,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import matplotlib.style
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 CHART_FILE = "label_distribution.png"
 BAR_INCHES = 0.26  # height of one label's row
 
@@ -30,6 +26,11 @@ class LabelPanel:
 
 def label_chart_png(panels: list[LabelPanel]) -> bytes:
     """Horizontal bars of counts per label, and beside them agreement per label where there is some."""
+    # Imported here, not above: build workers import this module and must start fast (a killed build's workers exit at start).
+    import matplotlib.style
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     panels = [p for p in panels if p.counts]
     with_agreement = any(v is not None for p in panels for v in p.agreement.values())
     with matplotlib.style.context("default"):

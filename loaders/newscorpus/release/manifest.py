@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
-import matplotlib
 import orjson
-import PIL
 import pyarrow
 
 from .. import __version__
@@ -57,4 +56,4 @@ def read_manifest(release_dir: Path) -> dict:
 def tool_versions() -> dict[str, str]:
     """What wrote the bytes: a rebuild is byte-identical only with the same versions."""
     return {"name": "newscorpus", "version": __version__, "datasets": datasets.__version__, "pyarrow": pyarrow.__version__,
-            "matplotlib": matplotlib.__version__, "pillow": PIL.__version__}
+            **{name: importlib.metadata.version(name) for name in ("matplotlib", "pillow")}}  # they draw the card's picture
