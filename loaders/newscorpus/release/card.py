@@ -197,9 +197,15 @@ def example_section(context, release_dir: Path, split: str | None) -> list[str]:
     if split is None:
         return []
     row = example_row(release_dir, split)
-    shown = sorted({e["label"] for key in ("entities", "title_entities") for e in row[key] if isinstance(e, dict)})
-    names = ", ".join(f"{i} = `{context.taxonomy.entity_names[i]}`" for i in shown)
-    topics = ", ".join(f"{i} = `{context.taxonomy.topic_names[i]}`" for i in row["topics"] if isinstance(i, int))
+    taxonomy = context.taxonomy
+    used = {"entities": (["entities", "title_entities"], taxonomy.entity_names), "relations": (["relations"], taxonomy.relation_names)}
+    named = []
+    for what, (keys, names) in used.items():
+        ids = sorted({item["label"] for key in keys for item in row.get(key, []) if isinstance(item, dict)})
+        if ids:
+            named.append(f"{what} " + ", ".join(f"{i} = `{names[i]}`" for i in ids))
+    if any(isinstance(i, int) for i in row["topics"]):
+        named.append("topics " + ", ".join(f"{i} = `{taxonomy.topic_names[i]}`" for i in row["topics"] if isinstance(i, int)))
     return [
         f"An example row of `documents` ({split} split), long values cut short here:",
         "",
@@ -207,7 +213,7 @@ def example_section(context, release_dir: Path, split: str | None) -> list[str]:
         compact_json(row),
         "```",
         "",
-        f"`label` and `topics` are ClassLabel ids (the names are in `features`): {'; '.join(x for x in (names, topics) if x) or 'none in this row'}.",
+        f"Each `label` and `topics` holds ClassLabel ids (the names are in `features`): {'; '.join(named) or 'none in this row'}.",
         "",
     ]
 
@@ -284,7 +290,8 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "",
         table(["config", *SPLITS], split_rows),
         "",
-        "- `documents`: one row per annotated article; `entities` and `title_entities` are lists of `{start, end, label, text}` in code points, `topics` a list of ClassLabels.",
+        "- `documents`: one row per annotated article; `entities` and `title_entities` are lists of `{start, end, label, text}` in code points, `topics` a list of ClassLabels"
+        + ("; `relations` a list of `{head, tail, label}`, indexes into `entities`." if context.taxonomy.relation_labels else "."),
         "- `ner`: one row per paragraph (the title is paragraph 0 of part `title`), tokens with their code-point offsets into the article, BIO `ner_tags`.",
         "- `articles`: every article, annotated or not.",
         "- `annotations`: one row per article and annotation, unresolved, cancelled ones included.",
@@ -310,7 +317,8 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "",
         "#### Annotation process",
         "",
-        "Annotators labelled entity spans and chose topics in Label Studio, with a labeling config generated from the taxonomy; each label's guideline below was shown to them as its hint.",
+        "Annotators labelled entity spans" + (", drew relations between them" if context.taxonomy.relation_labels else "")
+        + " and chose topics in Label Studio, with a labeling config generated from the taxonomy; each label's guideline below was shown to them as its hint.",
         "",
         f"![Label distribution and agreement per label]({CHART_FILE})",
         "",
