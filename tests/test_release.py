@@ -152,10 +152,10 @@ def test_adding_articles_never_moves_an_existing_one_between_splits(tmp_path):
 
 
 def test_the_manifest_follows_its_schema(gum_release):
-    import jsonschema
+    import jsonschema_rs
 
     _, release = gum_release
     schema = json.loads((REPO / "schema" / "manifest.schema.json").read_text())
     manifest = json.loads((release / "manifest.json").read_text())
-    jsonschema.Draft202012Validator(schema).validate(manifest)
+    jsonschema_rs.Draft202012Validator(schema).validate(manifest)
     assert len(manifest["splits"]) == 24 and {i["path"] for i in manifest["inputs"]} >= {"schema/taxonomy.json", "corpus/release.json"}
