@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from .files import decode_bytes, write_atomically
+from .files import LINE_LIMIT, decode_bytes, open_regular, write_atomically
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
@@ -16,13 +16,15 @@ from .schemas import SchemaCheck
 
 def iter_shard(path: Path, file: str) -> Iterator[tuple[int, object, Problem | None]]:
     """(line number, parsed record, problem) for every non-blank line of a JSONL shard."""
-    try:
-        handle = path.open("rb")
-    except OSError as err:
-        yield 0, None, Problem("file-unreadable", file, err.strerror or str(err))
+    handle, problem = open_regular(path, file)
+    if problem:
+        yield 0, None, problem
         return
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(iter(lambda: handle.readline(LINE_LIMIT + 1), b""), start=1):
+            if len(raw) > LINE_LIMIT:
+                yield number, None, Problem("file-too-large", file, f"the line is longer than {LINE_LIMIT >> 20} MiB, the most newscorpus reads as one article", line=number)
+                return
             if not raw.strip():
                 continue
             record, problem = decode_bytes(raw, file, number)

@@ -17,7 +17,7 @@ import msgspec
 import orjson
 
 from . import progress
-from .files import BOM, decode_bytes, is_utf8
+from .files import BOM, EXPORT_LIMIT, decode_bytes, duplicate_key, duplicate_key_problem, is_utf8, read_bounded
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck
@@ -232,10 +232,9 @@ def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[lis
 
     A file that is not a JSON list is parsed in full, only to say precisely what is wrong with it.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        return None, [Problem("file-unreadable", file, err.strerror or str(err))]
+    raw, problem = read_bounded(path, file, EXPORT_LIMIT)
+    if problem:
+        return None, [problem]
     try:
         if raw.startswith(BOM) or not is_utf8(raw):
             raise ValueError
@@ -245,6 +244,27 @@ def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[lis
         if problem:
             return None, [problem]
         return None, [Problem("schema-error", file, message, pointer=pointer) for pointer, message in export_schema.errors(document)]
+
+
+INT64_MAX = 2**63 - 1
+
+
+def not_whole_numbers(task: dict, index: int) -> list[tuple[str, str]]:
+    """The schema's `integer` accepts 3.0 and numbers past 64 bits (orjson reads those as floats);
+    ids go into int64 columns and offsets slice text, so both must be Python ints that fit."""
+    def check(value, pointer):
+        if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
+            found.append((pointer, f"expected a whole number from 0 to {INT64_MAX} written without a decimal point or exponent, found {value!r}"))
+
+    found: list[tuple[str, str]] = []
+    check(task["id"], f"/{index}/id")
+    for a, annotation in enumerate(task.get("annotations", [])):
+        check(annotation["id"], f"/{index}/annotations/{a}/id")
+        for r, result in enumerate(annotation["result"]):
+            if result["type"] == "labels":
+                for key in ("start", "end"):
+                    check(result["value"][key], f"/{index}/annotations/{a}/result/{r}/value/{key}")
+    return found
 
 
 @dataclass
@@ -280,11 +300,23 @@ def iter_current_annotations(
         superseded = 0
         for index, item in enumerate(items):
             progress.advance(1, len(item))
-            task = orjson.loads(memoryview(item))
+            try:
+                task = orjson.loads(memoryview(item))
+            except orjson.JSONDecodeError as err:  # msgspec split the list; orjson is stricter about numbers (1e400)
+                report.add(Problem("json-error", file, err.msg, pointer=f"/{index}"))
+                continue
+            task_id = task.get("id") if isinstance(task, dict) and type(task.get("id")) is int else None
+            key = duplicate_key(bytes(item), task)
+            if key is not None:
+                report.add(duplicate_key_problem(key, file, task=task_id, pointer=f"/{index}"))
+                continue
             errors = task_schema.errors(task, prefix=(index,))
             if errors:
-                task_id = task.get("id") if isinstance(task, dict) and isinstance(task.get("id"), int) else None
                 report.extend(Problem("schema-error", file, message, task=task_id, pointer=pointer) for pointer, message in errors)
+                continue
+            errors = not_whole_numbers(task, index)
+            if errors:
+                report.extend(Problem("number-error", file, message, task=task_id, pointer=pointer) for pointer, message in errors)
                 continue
             article_id = task["data"]["article_id"]
             if article_id in claimed:

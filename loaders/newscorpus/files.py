@@ -4,9 +4,13 @@ and writes that readers never see half done."""
 from __future__ import annotations
 
 import codecs
+import json
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -15,6 +19,82 @@ from .problems import Problem
 from .schemas import SchemaCheck
 
 BOM = b"\xef\xbb\xbf"
+# Reads are bounded: a file people edit is small, an export is read whole (one export at a time).
+SMALL_FILE_LIMIT = 16 << 20
+EXPORT_LIMIT = 4 << 30
+LINE_LIMIT = 256 << 20
+KEY_END = re.compile(rb'"[ \t\r\n]*:')
+FILE_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+              stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
+def open_regular(path: Path, file: str) -> tuple[BinaryIO | None, Problem | None]:
+    """Opens `path` only if it is a regular file (after links): a FIFO would block forever, a
+    device like /dev/zero never ends. Opening without blocking lets a FIFO be looked at first."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        return None, Problem("file-unreadable", file, err.strerror or str(err))
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        return None, Problem("not-a-file", file, f"is {FILE_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}; only regular files are read")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb"), None
+
+
+def read_bounded(path: Path, file: str, limit: int) -> tuple[bytes | None, Problem | None]:
+    """The whole file, if it is a regular file of at most `limit` bytes."""
+    handle, problem = open_regular(path, file)
+    if problem:
+        return None, problem
+    with handle:
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as err:
+            return None, Problem("file-unreadable", file, err.strerror or str(err))
+    if len(raw) > limit:
+        return None, Problem("file-too-large", file, f"is larger than {limit >> 20} MiB, the most newscorpus reads from such a file")
+    return raw, None
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+def duplicate_key(raw: bytes, parsed) -> str | None:
+    """A key that appears twice in one object of `raw` (JSON parsers keep the last silently), or None.
+
+    Cheap proof first: every key in `raw` ends in `"` then `:`, so the count of those is at least
+    the count of keys; orjson writes strings as they were spelt (absent \\u escapes), so its
+    output has the same count less one per key it dropped. Equal counts prove no duplicate. Only
+    when they differ (a duplicate, or a `":` inside a string) does json's object_pairs_hook look.
+    """
+    if b"\\u" not in raw:
+        spaced = b" :" in raw or b"\n:" in raw or b"\t:" in raw or b"\r:" in raw
+        in_raw = len(KEY_END.findall(raw)) if spaced else raw.count(b'":')
+        if in_raw == orjson.dumps(parsed).count(b'":'):
+            return None
+    try:
+        json.loads(raw, object_pairs_hook=refuse_duplicates)
+    except DuplicateKey as err:
+        return str(err)
+    return None
+
+
+def duplicate_key_problem(key: str, file: str, line: int | None = None, task: int | None = None, pointer: str = "") -> Problem:
+    return Problem("duplicate-key", file, f"the key {key!r} appears twice in one object; JSON readers keep only the last, so remove one", line=line, task=task, pointer=pointer)
 
 
 def is_utf8(raw: bytes) -> bool:
@@ -40,18 +120,21 @@ def decode_bytes(raw: bytes, file: str, line: int | None = None) -> tuple[object
     except UnicodeDecodeError as err:
         return None, Problem("encoding-error", file, f"byte {err.start} is not valid UTF-8 ({err.reason})", line=line)
     try:
-        return orjson.loads(raw), None
+        document = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         return None, Problem("json-error", file, err.msg + f" at column {err.colno}", line=line if line is not None else err.lineno)
+    key = duplicate_key(raw, document)
+    if key is not None:
+        return None, duplicate_key_problem(key, file, line)
+    return document, None
 
 
 def read_checked_json(layout: Layout, path: Path, schema_name: str, code: str) -> tuple[object, list[Problem]]:
     """A small JSON file people edit (taxonomy, settings), parsed and checked against its schema."""
     file = layout.relative(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        return None, [Problem("file-unreadable", file, err.strerror or str(err))]
+    raw, problem = read_bounded(path, file, SMALL_FILE_LIMIT)
+    if problem:
+        return None, [problem]
     data, problem = decode_bytes(raw, file)
     if problem:
         return None, [problem]

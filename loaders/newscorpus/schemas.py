@@ -33,7 +33,11 @@ def excerpt(value) -> str:
         return f"an object with keys {keys}" if value else "an empty object"
     if isinstance(value, list):
         return f"an array of {len(value)} items"
-    text = orjson.dumps(value if not isinstance(value, str) else value[: EXCERPT_LIMIT + 1]).decode() if value is not None else "null"
+    if isinstance(value, str):  # invisible characters (zero-width, controls) are shown as escapes
+        value = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in value[: EXCERPT_LIMIT + 1])
+        text = f'"{value}"'
+    else:
+        text = orjson.dumps(value).decode() if not isinstance(value, float) else repr(value)
     return text if len(text) <= EXCERPT_LIMIT else text[: EXCERPT_LIMIT - 4] + '..."'
 
 
