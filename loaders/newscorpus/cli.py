@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .layout import Layout
-from .problems import CommandError, InputError, Report
+from .problems import CommandError, InputError, Problem, Report
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__)
 studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, serve.")
@@ -68,6 +68,10 @@ def validate(
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}", 2)
     layout = Layout(root)
+    wrong = [Problem("path-error", str(p), "does not exist" if not (p.exists() or p.is_symlink()) else f"lies outside the corpus {root}")
+             for p in paths or [] if not (p.exists() or p.is_symlink()) or not layout.contains(p)]
+    if wrong:
+        raise InputError(Report(wrong), "nothing was validated: a path named is not in the corpus")
     with progress.show(quiet):
         report, _ = stage.validate(layout)
     if paths:
@@ -119,9 +123,9 @@ def diff(
     """Articles added, removed and changed, and label changes, between two releases."""
     import json
 
-    from .release.diff import changelog
+    from .release.diff import release_changes
 
-    changes = changelog(old, new)
+    changes = release_changes(old, new)
     if fmt == "json":
         typer.echo(json.dumps(changes, indent=2))
         return
@@ -191,6 +195,9 @@ def main() -> None:
     except CommandError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:  # every stage writes through a temporary file or a staging folder
+        typer.echo("interrupted; nothing was written", err=True)
+        sys.exit(130)
     except Exception as err:  # a bug or an environment failure: one line, with the way to see more
         if os.environ.get("NEWSCORPUS_DEBUG"):
             raise

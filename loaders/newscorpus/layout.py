@@ -49,8 +49,17 @@ class Layout:
         found = [p for p in self.annotations_dir.rglob("*.json") if not p.name.startswith(".")]
         return sorted(found, key=lambda p: (p.name, p.relative_to(self.annotations_dir).as_posix()))
 
-    def relative(self, path: Path) -> str:
+    def contains(self, path: Path) -> bool:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
+            (path.parent.resolve() / path.name).relative_to(self.root.resolve())
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True
+
+    def relative(self, path: Path) -> str:
+        """The path as the user knows it in the corpus. Only its folder is resolved: the file
+        itself may be a link (even a loop), and is named as it was found."""
+        try:
+            return (path.parent.resolve() / path.name).relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError, RuntimeError):
             return str(path)

@@ -77,13 +77,25 @@ def check_taxonomy(layout: Layout) -> tuple[Taxonomy | None, list[Problem]]:
             if label["name"] in seen:
                 problems.append(Problem("duplicate-label", file, f"label {label['name']!r} is listed twice", pointer=f"/{section}/labels/{i}/name"))
             seen.add(label["name"])
+    problems += shared_names(data, file)
     if problems:
         return None, problems
     return Taxonomy.from_dict(data), []
 
 
-def load_taxonomy(layout: Layout) -> Taxonomy:
-    taxonomy, problems = check_taxonomy(layout)
-    if taxonomy is None:
-        raise InputError(Report(problems), "the taxonomy is invalid")
-    return taxonomy
+def shared_names(data: dict, file: str) -> list[Problem]:
+    """Every control and object becomes a tag of the labeling config, where names must be unique;
+    the topics choose on one of the entity objects (the text, or the title)."""
+    entities, topics = data["entities"], data["topics"]
+    tags = [(f"/entities/{key}", entities[key]) for key in ("control", "object", "title_control", "title_object") if key in entities]
+    tags.append(("/topics/control", topics["control"]))
+    first: dict[str, str] = {}
+    problems = []
+    for pointer, name in tags:
+        if name in first:
+            problems.append(Problem("duplicate-name", file, f"the name {name!r} is already used at {first[name]}; each control and object needs its own", pointer=pointer))
+        first.setdefault(name, pointer)
+    objects = [entities["object"]] + ([entities["title_object"]] if "title_object" in entities else [])
+    if topics["object"] not in objects:
+        problems.append(Problem("duplicate-name", file, f"the topics choose on {topics['object']!r}, which is not an entity object ({', '.join(map(repr, objects))})", pointer="/topics/object"))
+    return problems

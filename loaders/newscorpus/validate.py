@@ -15,6 +15,7 @@ from .corpus import iter_shard
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck
+from .settings import check_release_settings
 from .taxonomy import Taxonomy, check_taxonomy
 
 AnnotationSink = Callable[[str, list[AnnotationRecord]], None]
@@ -60,6 +61,8 @@ def validate(
     report = Report()
     taxonomy, problems = check_taxonomy(layout)
     report.extend(problems)
+    if layout.release_settings_path.exists() or layout.release_settings_path.is_symlink():
+        report.extend(check_release_settings(layout)[1])
     with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
         digests = check_corpus(layout, report, on_article)
     if taxonomy is None:

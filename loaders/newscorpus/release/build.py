@@ -27,10 +27,11 @@ import pyarrow.parquet as pq
 from .. import progress
 from ..build import CONFIG_NAMES, BuildPlan, NewsCorpus
 from ..corpus import iter_articles
-from ..files import read_checked_json, write_atomically
+from ..files import write_atomically
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..resolve import Resolver, ResolvedStore
+from ..settings import check_release_settings
 from ..split import SPLITS, NearDuplicateIndex, SplitSettings
 from ..taxonomy import Taxonomy, check_taxonomy
 from ..validate import validate
@@ -38,7 +39,7 @@ from .card import label_panels, render_card
 from .croissant import croissant_metadata
 from .diff import changelog
 from .label_chart import CHART_FILE, label_chart_png
-from .manifest import ReleaseFile, read_manifest, releases_in, sha256_of, tool_versions, version_key
+from .manifest import ReleaseFile, read_manifest, releases_in, same_version_folders, sha256_of, tool_versions, version_key
 
 STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
 # Unless --num-proc says otherwise, a corpus this small is built in one process: a spawned worker
@@ -54,7 +55,7 @@ class BuiltConfig:
 
 
 def load_release_settings(layout: Layout) -> dict:
-    data, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
+    data, problems = check_release_settings(layout)
     if problems:
         raise InputError(Report(problems), "the release settings are invalid")
     return data
@@ -117,8 +118,9 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
     datasets.utils.logging.disable_progress_bar()
     history_dir = history_dir or out_dir
     target = out_dir / f"v{version}"
-    if target.exists():
-        raise CommandError(f"{target} exists and releases are immutable; choose a new version")
+    existing = same_version_folders(out_dir, version)
+    if existing:
+        raise CommandError(f"{existing[0]} exists and releases are immutable; choose a new version")
     settings = load_release_settings(layout)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_abandoned_staging(out_dir)

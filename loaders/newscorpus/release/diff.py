@@ -6,7 +6,11 @@ import hashlib
 from pathlib import Path
 
 import orjson
+import pyarrow
 import pyarrow.parquet as pq
+
+from ..problems import CommandError
+from .manifest import read_manifest
 
 
 def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
@@ -25,6 +29,16 @@ def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
                 labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
                 found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
     return found
+
+
+def release_changes(old_dir: Path, new_dir: Path) -> dict:
+    """The changelog of two release folders; anything that is not a release is refused, never "no changes"."""
+    for release_dir in (old_dir, new_dir):
+        read_manifest(release_dir)
+    try:
+        return changelog(old_dir, new_dir)
+    except (pyarrow.ArrowException, OSError) as err:
+        raise CommandError(f"cannot read the releases' Parquet files: {err}") from None
 
 
 def changelog(old_dir: Path, new_dir: Path) -> dict:

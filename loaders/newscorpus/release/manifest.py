@@ -9,13 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
-import orjson
 import pyarrow
 
 from .. import __version__
+from ..files import SMALL_FILE_LIMIT, decode_bytes, read_bounded
+from ..layout import PACKAGED_SCHEMAS
 from ..problems import CommandError
+from ..schemas import SchemaCheck
 
-VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# ASCII digits, no leading zeros, nothing after the third number (Python's \d takes any script's
+# digits and `$` matches before a final newline, so neither is used).
+VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+# How an existing folder's name is read: any spelling that means the same three numbers.
+ANY_SPELLING = re.compile(r"v\s*(\d+)\s*\.\s*(\d+)\s*\.\s*(\d+)\s*")
+
 
 @dataclass
 class ReleaseFile:
@@ -26,10 +33,21 @@ class ReleaseFile:
 
 
 def version_key(version: str) -> tuple[int, int, int]:
-    match = VERSION.match(version)
+    match = VERSION.fullmatch(version)
     if not match:
-        raise CommandError(f"version {version!r} is not X.Y.Z")
+        raise CommandError(f"version {version!r} is not X.Y.Z (ASCII digits, no leading zeros, e.g. 1.0.0)")
     return tuple(int(x) for x in match.groups())
+
+
+def same_version_folders(folder: Path, version: str) -> list[Path]:
+    """Folders in `folder` whose names spell `version` in any way (v1.0.0, v01.0.0, v1.00.0, ...)."""
+    key = version_key(version)
+    found = []
+    for path in folder.glob("v*") if folder.is_dir() else []:
+        match = ANY_SPELLING.fullmatch(path.name)
+        if match and tuple(int(x) for x in match.groups()) == key:
+            found.append(path)
+    return sorted(found)
 
 
 def sha256_of(path: Path) -> str:
@@ -41,16 +59,25 @@ def sha256_of(path: Path) -> str:
 
 
 def releases_in(folder: Path) -> list[str]:
-    found = [p.name[1:] for p in folder.glob("v*") if p.is_dir() and VERSION.match(p.name[1:]) and (p / "manifest.json").exists()]
+    found = [p.name[1:] for p in folder.glob("v*") if p.is_dir() and VERSION.fullmatch(p.name[1:]) and (p / "manifest.json").exists()]
     return sorted(found, key=version_key)
 
 
 def read_manifest(release_dir: Path) -> dict:
+    """A release's manifest, checked against its schema: a folder without a sound one is not a release."""
+    if not release_dir.is_dir():
+        raise CommandError(f"{release_dir} is not a release: there is no such folder")
     path = release_dir / "manifest.json"
-    try:
-        return orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as err:
-        raise CommandError(f"{path}: not a readable release manifest ({err})") from None
+    raw, problem = read_bounded(path, str(path), SMALL_FILE_LIMIT)
+    if problem is None:
+        manifest, problem = decode_bytes(raw, str(path))
+    if problem is not None:
+        raise CommandError(f"{release_dir} is not a release: {problem.location()}: {problem.message}")
+    errors = SchemaCheck(PACKAGED_SCHEMAS / "manifest.schema.json").errors(manifest)
+    if errors:
+        pointer, message = errors[0]
+        raise CommandError(f"{release_dir} is not a release: {path} ({pointer or 'top level'}): {message}")
+    return manifest
 
 
 def tool_versions() -> dict[str, str]:
