@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -181,11 +182,20 @@ def studio_serve(
     serve(port, data_dir)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C. Not KeyboardInterrupt, which click turns into a bare exit 130 before main sees it."""
+
+
+def interrupt(signum, frame):
+    raise Interrupted
+
+
 def main() -> None:
     """Entry point: bad input and failures the user can act on end with a message, never a traceback.
 
     Typer runs in standalone mode, so usage errors get its message and exit status 2.
     """
+    signal.signal(signal.SIGINT, interrupt)
     try:
         app()
     except InputError as err:
@@ -195,7 +205,7 @@ def main() -> None:
     except CommandError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:  # every stage writes through a temporary file or a staging folder
+    except (Interrupted, KeyboardInterrupt):  # every stage writes through a temporary file or a staging folder
         typer.echo("interrupted; nothing was written", err=True)
         sys.exit(130)
     except Exception as err:  # a bug or an environment failure: one line, with the way to see more

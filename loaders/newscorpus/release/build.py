@@ -8,14 +8,17 @@ Croissant file are all generated from the files just written.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import multiprocessing
 import os
 import re
 import shutil
 import signal
+import sqlite3
 import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,13 +119,60 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
     """
     version_key(version)
     datasets.utils.logging.disable_progress_bar()
-    history_dir = history_dir or out_dir
-    target = out_dir / f"v{version}"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CommandError(f"{out_dir} is not a folder: --out names the folder that holds the releases")
+    refuse_existing(out_dir, version)
+    settings = load_release_settings(layout)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with build_lock(out_dir, version):
+            refuse_existing(out_dir, version)  # the build that held the lock may just have written it
+            return write_release(layout, version, settings, out_dir, history_dir or out_dir, num_proc)
+    except (OSError, sqlite3.OperationalError) as err:  # disk full, read-only folder, ...
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        reason = getattr(err, "strerror", None) or str(err)
+        raise CommandError(f"cannot write the release in {out_dir}: {reason}{where}; nothing was written") from None
+
+
+def refuse_existing(out_dir: Path, version: str) -> None:
     existing = same_version_folders(out_dir, version)
     if existing:
         raise CommandError(f"{existing[0]} exists and releases are immutable; choose a new version")
-    settings = load_release_settings(layout)
-    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def build_lock(out_dir: Path, version: str):
+    """One build of a version at a time: the second is refused and told which process holds it.
+
+    The lock file is removed by its holder; a build that locked a file someone removed meanwhile
+    tries again, so two builds never hold two different files.
+    """
+    path = out_dir / f".lock-v{version}"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise CommandError(f"another build of v{version} is running (process {holder}, lock {path}); wait for it to finish") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        Path(path).unlink(missing_ok=True)
+        os.close(fd)
+
+
+def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, history_dir: Path, num_proc: int) -> Path:
+    target = out_dir / f"v{version}"
     remove_abandoned_staging(out_dir)
     staging = out_dir / f".staging-v{version}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -184,14 +234,40 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
 
 
 def build_configs(plan: BuildPlan, staging: Path, release_dir: Path, num_proc: int, stage: progress.Stage) -> list[tuple[BuiltConfig, Counter]]:
-    """Every config, `num_proc` at a time; each is still written by one process, so the bytes do not depend on it."""
+    """Every config, `num_proc` at a time; each is still written by one process, so the bytes do not depend on it.
+
+    Ctrl-C reaches the whole process group, but only this process should answer it: SIGINT is
+    ignored while the workers are spawned, and an ignored signal stays ignored across exec, so
+    they never see it. It is also blocked in this thread meanwhile: Linux keeps a blocked signal
+    pending even when ignored, so a Ctrl-C in that moment is answered once the handler is back
+    (unless the kernel hands it to another thread, pyarrow's, which drops it). On any
+    interruption the workers are killed before the staging folder they write into is removed.
+    """
     jobs = [(plan, name, staging, release_dir) for name in CONFIG_NAMES]
     if num_proc <= 1:
         return [build_config(*job) for job in jobs]
     context = multiprocessing.get_context("spawn")
-    queue = context.SimpleQueue() if progress.showing() else None
-    with ProcessPoolExecutor(num_proc, mp_context=context, initializer=start_worker, initargs=(os.getpid(), queue)) as pool, progress.relayed(stage, queue):
-        return list(pool.map(build_config, *zip(*jobs)))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    answer_interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # the queue starts multiprocessing's resource tracker, a process too
+        queue = context.SimpleQueue() if progress.showing() else None
+        pool = ProcessPoolExecutor(num_proc, mp_context=context, initializer=start_worker, initargs=(os.getpid(), queue))
+        futures = [pool.submit(build_config, *job) for job in jobs]  # spawns every worker, in this thread
+    finally:
+        signal.signal(signal.SIGINT, answer_interrupt)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        with progress.relayed(stage, queue):
+            return [future.result() for future in futures]
+    except BaseException:
+        workers = list(pool._processes.values())  # the executor has no public way to stop running work
+        for worker in workers:
+            worker.kill()
+        for worker in workers:
+            worker.join()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def show_summary(configs: list[BuiltConfig], report: Report, display: progress.Display) -> None:
