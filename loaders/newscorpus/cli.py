@@ -12,6 +12,7 @@ import typer
 
 from .layout import Layout
 from .problems import CommandError, InputError, Problem, Report
+from .redact import redact
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__)
 studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, serve.")
@@ -203,7 +204,7 @@ def main() -> None:
         typer.echo(f"error: {err.what}", err=True)
         sys.exit(1)
     except CommandError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(f"error: {redact(str(err), os.environ.get('LABEL_STUDIO_API_KEY', ''))}", err=True)
         sys.exit(1)
     except (Interrupted, KeyboardInterrupt):  # every stage writes through a temporary file or a staging folder
         typer.echo("interrupted; nothing was written", err=True)
@@ -211,5 +212,6 @@ def main() -> None:
     except Exception as err:  # a bug or an environment failure: one line, with the way to see more
         if os.environ.get("NEWSCORPUS_DEBUG"):
             raise
-        typer.echo(f"error: {type(err).__name__}: {err} (set NEWSCORPUS_DEBUG=1 for the traceback)", err=True)
+        message = redact(f"{type(err).__name__}: {err}", os.environ.get("LABEL_STUDIO_API_KEY", ""))
+        typer.echo(f"error: {message} (set NEWSCORPUS_DEBUG=1 for the traceback)", err=True)
         sys.exit(3)

@@ -99,3 +99,10 @@ def shared_names(data: dict, file: str) -> list[Problem]:
     if topics["object"] not in objects:
         problems.append(Problem("duplicate-name", file, f"the topics choose on {topics['object']!r}, which is not an entity object ({', '.join(map(repr, objects))})", pointer="/topics/object"))
     return problems
+
+
+def load_taxonomy(layout: Layout) -> Taxonomy:
+    taxonomy, problems = check_taxonomy(layout)
+    if taxonomy is None:
+        raise InputError(Report(problems), "the taxonomy is invalid")
+    return taxonomy

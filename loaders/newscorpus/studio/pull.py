@@ -24,8 +24,14 @@ def project_folder(title: str) -> str:
 
 
 def same_export(previous: Path, new: Path) -> bool:
-    """Equal bytes, or the same JSON (compared parsed only when the bytes differ)."""
-    return filecmp.cmp(previous, new, shallow=False) or orjson.loads(previous.read_bytes()) == orjson.loads(new.read_bytes())
+    """Equal bytes, or the same JSON (compared parsed only when the bytes differ). Asked only once
+    `new` has validated; an earlier export that is not a regular file or not JSON is not the same."""
+    if not previous.is_file():
+        return False
+    try:
+        return filecmp.cmp(previous, new, shallow=False) or orjson.loads(previous.read_bytes()) == orjson.loads(new.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
 
 
 def pull(layout: Layout, project_title: str, studio: Studio | None = None, now: datetime | None = None) -> Path | None:
@@ -42,8 +48,6 @@ def pull(layout: Layout, project_title: str, studio: Studio | None = None, now: 
     try:
         with progress.stage("exporting", unit="bytes"):
             studio.export_to(project.id, staged)
-        if previous and same_export(previous[-1], staged):
-            return None
         report = Report()
         with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
             digests = check_corpus(layout, report)
@@ -52,6 +56,8 @@ def pull(layout: Layout, project_title: str, studio: Studio | None = None, now: 
                 pass
         if not report.valid:
             raise InputError(report, "the export was not written: it does not validate")
+        if previous and same_export(previous[-1], staged):
+            return None
         if target.exists():
             raise CommandError(f"{layout.relative(target)} exists; pull again in a second")
         os.replace(staged, target)
