@@ -2,7 +2,8 @@
 unusual but valid one ends up in the release as documented.
 
 Each case is one file dropped into a small base corpus (tests/catalogue/base): `__corpus.jsonl` as
-an extra shard, `__export.json` as a Label Studio export, `__taxonomy.json` as the taxonomy.
+an extra shard, `__export.json` as a Label Studio export, `__taxonomy.json` as the taxonomy,
+`__release.json` as the release settings.
 tests/catalogue/expected.json holds the outcome each must produce.
 """
 
@@ -27,7 +28,8 @@ def corpus_with(case: Path, root: Path) -> tuple[Layout, str]:
     shutil.copytree(CATALOGUE / "base" / "corpus", root / "corpus")
     (root / "annotations").mkdir()
     kind = case.name.split("__")[1]
-    place = {"corpus.jsonl": "corpus/case.jsonl", "export.json": "annotations/case.json", "taxonomy.json": "schema/taxonomy.json"}[kind]
+    place = {"corpus.jsonl": "corpus/case.jsonl", "export.json": "annotations/case.json", "taxonomy.json": "schema/taxonomy.json",
+             "release.json": "corpus/release.json"}[kind]
     shutil.copyfile(case, root / place)
     return Layout(root), place
 
