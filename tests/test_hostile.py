@@ -1,17 +1,18 @@
 """Hostile input that is not one file in a corpus: paths that are not files, versions spelt to
 collide, command-line paths that do not exist, releases that are not releases, a busy or full
-output folder, and Ctrl-C. Each ends in exit 1 (130 for Ctrl-C) with one clear message, no
+output folder, Ctrl-C, and Label Studio servers, tokens and URLs that are not what they should be. Each ends in exit 1 (130 for Ctrl-C) with one clear message, no
 traceback, no hang, and nothing written."""
 
 import fcntl
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
+import threading
 import time
-from pathlib import Path
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -139,3 +140,96 @@ def test_ctrl_c_during_a_build_prints_one_line_and_leaves_nothing(tmp_path):
         time.sleep(0.1)
     assert not alive(workers)
     assert only_releases(layout) == []
+
+
+class OddStudio(BaseHTTPRequestHandler):
+    """Answers the project list in a way a real Label Studio never does, and counts the requests."""
+
+    mode = "list"
+    requests = 0
+
+    def do_GET(self):
+        type(self).requests += 1
+        page = {"count": 1, "next": "?page=2", "previous": None, "results": [{"id": 1, "title": "newscorpus", "label_config": "<View/>"}]}
+        body, kind = {
+            "list": (json.dumps([{"id": 1, "title": "newscorpus"}]), "application/json"),
+            "html": ("<html><body>Please log in</body></html>", "text/html"),
+            "wrong-items": (json.dumps({"count": 1, "results": [{"id": "one", "title": 3}]}), "application/json"),
+            "endless": (json.dumps(page), "application/json"),  # page 1 again, whatever ?page= says
+        }[self.mode]
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def odd_studio():
+    OddStudio.requests = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OddStudio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def studio_env(url: str, token: str) -> dict:
+    return {**os.environ, "LABEL_STUDIO_URL": url, "LABEL_STUDIO_API_KEY": token}
+
+
+@pytest.mark.parametrize("mode", ["list", "html", "wrong-items", "endless"])
+def test_a_server_answer_that_is_not_label_studios_is_an_error_naming_the_url(corpus, odd_studio, mode):
+    OddStudio.mode = mode
+    token = "odd-server-token-5d1e"
+    result = run("studio", "pull", "--root", corpus.root, env=studio_env(odd_studio, token), timeout=120)
+    assert result.code == 1, result.err
+    assert odd_studio in result.err and "Traceback" not in result.err
+    assert token not in result.out + result.err
+    if mode == "endless":
+        assert "ignores ?page=" in result.err and OddStudio.requests == 2
+    assert list(corpus.annotations_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("token", ["crlf-token-7a9c\r", "newline-token-7a9c\n", "tökén-7a9c-non-ascii", "two words-7a9c"])
+def test_a_token_an_http_header_cannot_carry_is_refused_before_any_request(corpus, odd_studio, token):
+    result = run("studio", "push", "--root", corpus.root, env=studio_env(odd_studio, token))
+    assert result.code == 1 and "nothing was sent" in result.err
+    assert "7a9c" not in result.out + result.err and "Traceback" not in result.err
+    assert OddStudio.requests == 0
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://127.0.0.1/", "http://", "127.0.0.1:8080"])
+def test_a_malformed_server_url_is_refused(corpus, url):
+    result = run("studio", "push", "--root", corpus.root, env=studio_env(url, "some-token-3b8f"))
+    assert result.code == 1 and "is not an http:// or https:// URL" in result.err
+    assert "3b8f" not in result.err and "Traceback" not in result.err
+
+
+def test_secrets_are_scrubbed_in_every_form():
+    from newscorpus.redact import redact
+
+    token = "s3cr/et+tok en\r"
+    forms = [token, repr(token), json.dumps(token), urllib.parse.quote(token, safe=""), urllib.parse.quote_plus(token),
+             repr(f"Token {token}".encode()), token.strip()]
+    for form in forms:
+        assert "s3cr" not in redact(f"Illegal header value {form}", token), form
+
+
+def jwt_token(expired: bool) -> str:
+    import jwt
+
+    now = int(time.time())
+    return jwt.encode({"token_type": "refresh", "exp": now - 3600 if expired else now + 3600, "user_id": 1}, "not-the-server-signing-key-0123456789abcdef", algorithm="HS256")
+
+
+@pytest.mark.studio
+@pytest.mark.parametrize("expired", [True, False], ids=["expired", "forged"])
+def test_an_expired_or_forged_token_against_the_real_server_is_a_clear_error(corpus, label_studio, expired):
+    token = jwt_token(expired)
+    result = run("studio", "pull", "--root", corpus.root, env=label_studio.env(LABEL_STUDIO_API_KEY=token))
+    assert result.code == 1, result.err
+    assert label_studio.url in result.err and "401" in result.err
+    assert token not in result.out + result.err and token[-12:] not in result.err and "Traceback" not in result.err

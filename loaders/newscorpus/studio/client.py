@@ -79,6 +79,8 @@ class Studio:
                     time.sleep(1 + attempt)
                     continue
                 body = self.scrub(str(err.body))[:300]
+                if status is not None and 200 <= status < 300:  # the SDK could not read a successful answer
+                    raise CommandError(f"{what}: {self.url} answered HTTP {status} with something Label Studio does not send: {body}") from None
                 raise CommandError(f"{what}: {self.url} answered HTTP {status}: {body}") from None
             except (httpx.TransportError, OSError) as err:
                 if retry and attempt + 1 < RETRIES:
