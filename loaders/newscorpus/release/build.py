@@ -131,7 +131,7 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
     except (OSError, sqlite3.OperationalError) as err:  # disk full, read-only folder, ...
         where = f" ({err.filename})" if getattr(err, "filename", None) else ""
         reason = getattr(err, "strerror", None) or str(err)
-        raise CommandError(f"cannot write the release in {out_dir}: {reason}{where}; nothing was written") from None
+        raise CommandError(f"cannot build the release in {out_dir}: {reason}{where}; nothing was written") from None
 
 
 def refuse_existing(out_dir: Path, version: str) -> None:
