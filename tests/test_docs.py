@@ -72,6 +72,4 @@ def test_every_documented_config_is_built_with_the_documented_features():
 def test_the_readme_links_every_page_of_the_docs():
     readme = (REPO / "README.md").read_text()
     for page in DOCS.glob("*.md"):
-        if page.name.startswith("NOTES-issue-"):  # an engineer's notes, folded into the pages by the integrator
-            continue
         assert f"docs/{page.name}" in readme, page.name
