@@ -155,6 +155,8 @@ def count_lines(paths: Iterable) -> int | None:
         return None
     lines = 0
     for path in paths:
+        if not path.is_file():  # a FIFO or a device is reported by the stage that reads, not read here
+            continue
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 24):
                 lines += chunk.count(b"\n")
@@ -163,7 +165,7 @@ def count_lines(paths: Iterable) -> int | None:
 
 def total_bytes(paths: Iterable) -> int | None:
     """The size of the files: a total for a bar advanced by bytes."""
-    return sum(path.stat().st_size for path in paths) if showing() else None
+    return sum(path.stat().st_size for path in paths if path.is_file()) if showing() else None
 
 
 def report_to(queue) -> None:
