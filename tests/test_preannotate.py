@@ -2,7 +2,6 @@
 gold or from a model's JSONL file; an annotation records the prediction it started from, and only
 what the annotator submitted reaches the release."""
 
-import json
 import shutil
 
 import pytest

@@ -130,7 +130,7 @@ class GoldLexicon:
                 if span.text and span.text == span.text.strip():
                     votes[span.text][span.label] += 1
         best = {form: min(counts, key=lambda label: (-counts[label], rank.get(label, len(rank)))) for form, counts in votes.items()}
-        finder = automaton({form: (label, 1.0) for form, label in best.items()})
+        finder = automaton(best)
         seen, labelled = Counter(), Counter()
         for document in documents():
             for text, spans in ((document.text, document.entities), (document.title, document.title_entities)):
@@ -172,7 +172,7 @@ def matches(finder: ahocorasick.Automaton, text: str) -> Iterator[tuple[int, int
 class FilePrediction:
     article_id: str
     model_version: str
-    span: PredictedSpan
+    predicted: PredictedSpan
     line: int
 
 
@@ -213,14 +213,15 @@ def check_against_article(predictions: list[FilePrediction], article: dict, file
     is not what the offsets hold is a problem."""
     kept, problems = [], []
     for p in predictions:
-        text, span = article[p.span.part], p.span.span
+        part, span = p.predicted.part, p.predicted.span
+        text = article[part]
         if span.end > len(text):
-            problems.append(Problem("span-out-of-range", file, f"end {span.end} is past the end of the {p.span.part} of {p.article_id!r} ({len(text)} characters)", line=p.line, pointer="/end"))
+            problems.append(Problem("span-out-of-range", file, f"end {span.end} is past the end of the {part} of {p.article_id!r} ({len(text)} characters)", line=p.line, pointer="/end"))
         elif span.text and text[span.start : span.end] != span.text:
             problems.append(Problem("span-text-mismatch", file, f"text at {span.start}-{span.end} of {p.article_id!r} is {text[span.start:span.end][:60]!r}, not {span.text[:60]!r}", line=p.line, pointer="/text"))
         else:
             exact = Span(span.start, span.end, span.label, text[span.start : span.end])
-            kept.append(FilePrediction(p.article_id, p.model_version, PredictedSpan(p.span.part, exact, p.span.score), p.line))
+            kept.append(FilePrediction(p.article_id, p.model_version, PredictedSpan(part, exact, p.predicted.score), p.line))
     return kept, problems
 
 
@@ -228,5 +229,5 @@ def file_predictions_by_version(predictions: list[FilePrediction]) -> dict[str, 
     """One Label Studio prediction per model version: a task can carry several models' guesses."""
     by_version: dict[str, list[PredictedSpan]] = defaultdict(list)
     for p in predictions:
-        by_version[p.model_version].append(p.span)
+        by_version[p.model_version].append(p.predicted)
     return dict(sorted(by_version.items()))
