@@ -224,6 +224,7 @@ class Resolver:
         self.store = store
         self.counts: Counter = Counter()
         self.agreement = AgreementTally(topic_names)
+        self.stored: set[str] = set()  # a set lookup per article, not a query: only reviewed articles come twice
 
     def __call__(self, article_id: str, records: list[AnnotationRecord]) -> None:
         records = sorted(records, key=lambda r: r.annotation_id)
@@ -234,13 +235,13 @@ class Resolver:
         voters, reviews = voters_and_reviews(records)
         self.agreement.add(voters)
         resolved = resolve_gold(article_id, voters, self.counts, reviews)
-        earlier = self.store.get(article_id)
-        if earlier is None:
+        if article_id not in self.stored:
+            self.stored.add(article_id)
             self.store.put(article_id, resolved, records)
             return
         # The article's annotations and its review came from different exports (they never supersede
         # each other): one resolution is the annotators', the other the reviewer's.
-        gold, annotations = earlier
+        gold, annotations = self.store.get(article_id)
         ours = asdict(resolved)
         annotated, adjudicated = (gold, ours) if any(r.review for r in records) else (ours, gold)
         combined = with_adjudication(annotated, adjudicated)
