@@ -58,7 +58,8 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
     if config == "annotations":
         return Features({"article_id": Value("string"), "task_id": Value("int64"), "annotation_id": Value("int64"),
                          "annotator": Value("string"), "ground_truth": Value("bool"), "was_cancelled": Value("bool"),
-                         "entities": span, "title_entities": span, "topics": topics, "export": Value("string"), **relations})
+                         "entities": span, "title_entities": span, "topics": topics, "export": Value("string"), **relations,
+                         "review": Value("bool"), "parent_prediction": {"id": Value("int64"), "model_version": Value("string")}})
     raise ValueError(f"unknown config {config!r}")
 
 
@@ -246,4 +247,5 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
                  "annotator": a["annotator"], "ground_truth": a["ground_truth"], "was_cancelled": a["cancelled"],
                  "entities": self._spans(a["entities"]), "title_entities": self._spans(a["title_entities"]),
                  "topics": self._topics(a["topics"]), "export": a["export"],
-                 **self._relations(a["entities"], a["relations"])} for a in resolved[1]]
+                 **self._relations(a["entities"], a["relations"]),
+                 "review": a["review"], "parent_prediction": a["parent_prediction"]} for a in resolved[1]]

@@ -15,7 +15,7 @@ from .problems import CommandError, InputError, Problem, Report
 from .redact import redact
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__)
-studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, serve.")
+studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, review, serve.")
 app.add_typer(studio_app, name="studio")
 
 RootOption = Annotated[Path, typer.Option("--root", help="The corpus folder (holds corpus/, annotations/, schema/).")]
@@ -150,26 +150,50 @@ def studio_config(root: RootOption = Path(".")):
 
 
 @studio_app.command("push")
-def studio_push(project: ProjectOption = "newscorpus", root: RootOption = Path("."), quiet: QuietOption = False):
+def studio_push(
+    project: ProjectOption = "newscorpus",
+    pre_annotate: Annotated[bool, typer.Option("--pre-annotate", help="Predict spans on new tasks from the corpus's own gold (every surface form gold labels, whole words, case-sensitive).")] = False,
+    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="A model's predictions to attach: JSONL of {article_id, start, end, label, score, model_version} (schema/predictions.schema.json).")] = None,
+    min_score: Annotated[float, typer.Option("--min-score", help="Leave out gold-derived predictions scoring below this (0 to 1).")] = 0.0,
+    root: RootOption = Path("."),
+    quiet: QuietOption = False,
+):
     """Create or update the project and import a task per new or changed article (idempotent)."""
     from . import progress
     from .studio.push import push
 
     with progress.show(quiet):
-        pushed, unchanged = push(Layout(root), project)
-    typer.echo(f"pushed {pushed} tasks; {unchanged} articles already in the project")
+        summary = push(Layout(root), project, pre_annotate=pre_annotate, predictions_file=predictions, min_score=min_score)
+    typer.echo(f"pushed {summary.pushed} tasks; {summary.unchanged} articles already in the project")
+    if pre_annotate or predictions:
+        typer.echo(f"attached {summary.predictions} predictions" + (
+            f"; {summary.predictions_not_sent} predicted spans are for articles already in the project and were not sent" if summary.predictions_not_sent else ""))
 
 
 @studio_app.command("pull")
 def studio_pull(project: ProjectOption = "newscorpus", root: RootOption = Path("."), quiet: QuietOption = False):
-    """Export every annotation (cancelled included) into annotations/, only if the export validates."""
+    """Export every annotation (cancelled included) into annotations/, only if the export validates;
+    the review project (`studio review`) too, if there is one."""
     from . import progress
     from .studio.pull import pull
 
     layout = Layout(root)
     with progress.show(quiet):
-        path = pull(layout, project)
-    typer.echo(f"wrote {layout.relative(path)}" if path else "no change since the last pull; nothing written")
+        pulled = pull(layout, project)
+    for title, path in pulled.items():
+        where = "" if title == project else f" of {title!r}"
+        typer.echo(f"wrote {layout.relative(path)}" if path else f"no change{where} since the last pull; nothing written")
+
+
+@studio_app.command("review")
+def studio_review(project: ProjectOption = "newscorpus", root: RootOption = Path("."), quiet: QuietOption = False):
+    """Queue every article whose annotators disagree (and that no ground truth settles) in the project "<NAME> review"."""
+    from . import progress
+    from .studio.review import review, review_project_title
+
+    with progress.show(quiet):
+        queued, already = review(Layout(root), project)
+    typer.echo(f"queued {queued} disagreements in {review_project_title(project)!r}; {already} already queued")
 
 
 @studio_app.command("serve")

@@ -50,6 +50,14 @@ class Relation:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class PredictionRef:
+    """The prediction an annotation started from: Label Studio's id, and its model version when the export says."""
+
+    id: int
+    model_version: str | None = None
+
+
 @dataclass(slots=True)
 class AnnotationRecord:
     """One annotator's work on one task, as the release's `annotations` config stores it."""
@@ -65,6 +73,8 @@ class AnnotationRecord:
     title_entities: list[Span] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
+    review: bool = False  # an annotation of a review task (`studio review`): it adjudicates the article
+    parent_prediction: PredictionRef | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ class TaskReader:
         data = task["data"]
         texts = {"text": data["text"], "title": data.get("title", "")}
         records = []
+        review = is_review_task(task)
         for a, annotation in enumerate(task.get("annotations", [])):
             record = AnnotationRecord(
                 article_id=data["article_id"],
@@ -114,6 +125,8 @@ class TaskReader:
                 ground_truth=bool(annotation.get("ground_truth", False)),
                 cancelled=bool(annotation.get("was_cancelled", False)),
                 export=self.file,
+                review=review,
+                parent_prediction=parent_prediction(annotation, task),
             )
             pointer = f"/{index}/annotations/{a}/result"
             regions: dict[str, tuple[str, list[Span]]] = {}
@@ -227,6 +240,21 @@ class TaskReader:
         return None, None
 
 
+def is_review_task(task: dict) -> bool:
+    return "review" in task["data"]
+
+
+def parent_prediction(annotation: dict, task: dict) -> PredictionRef | None:
+    """Label Studio exports the parent's id only; its model version is found in the prediction the
+    annotator was shown (`annotation.prediction`) or in expanded task predictions, when they match."""
+    parent = annotation.get("parent_prediction")
+    if not isinstance(parent, int):
+        return None
+    shown = [annotation.get("prediction")] + [p for p in task.get("predictions", []) if isinstance(p, dict)]
+    versions = [p.get("model_version") for p in shown if isinstance(p, dict) and p.get("id") == parent]
+    return PredictionRef(parent, next((v for v in versions if isinstance(v, str)), None))
+
+
 def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[list | None, list[Problem]]:
     """The export's tasks as undecoded byte slices, so a file is never held as Python objects whole.
 
@@ -281,13 +309,15 @@ def iter_current_annotations(
     """(article id, its annotations) from the newest export that has the article, newest export first.
 
     An older export's tasks for an article that a newer export also has are superseded whole: Label
-    Studio exports are snapshots of the project, so the newest one is the truth. Each task is
+    Studio exports are snapshots of the project, so the newest one is the truth. Review tasks
+    (`studio review`) supersede only review tasks: a review never erases the annotations it
+    adjudicates, so an article can be yielded twice, once for each. Each task is
     decoded, checked and reduced to plain records on its own; one file's records are kept until
     the file is done, because an article's tasks may lie anywhere in it.
     """
     export_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"))
     task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
-    claimed: set[str] = set()
+    claimed: set[tuple[str, bool]] = set()  # (article id, review task?)
     for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
         items, problems = split_export(path, file, export_schema)
@@ -296,7 +326,7 @@ def iter_current_annotations(
             continue
         report.counts["tasks"] += len(items)
         reader = TaskReader(taxonomy, file)
-        outcomes: dict[str, list[TaskOutcome]] = {}
+        outcomes: dict[tuple[str, bool], list[TaskOutcome]] = {}
         superseded = 0
         for index, item in enumerate(items):
             progress.advance(1, len(item))
@@ -319,14 +349,15 @@ def iter_current_annotations(
                 report.extend(Problem("number-error", file, message, task=task_id, pointer=pointer) for pointer, message in errors)
                 continue
             article_id = task["data"]["article_id"]
-            if article_id in claimed:
+            key = (article_id, is_review_task(task))
+            if key in claimed:
                 superseded += 1
                 continue
             records, task_problems = reader.read(index, task)
             report.extend(task_problems)
             digest = corpus.get(article_id)
-            outcomes.setdefault(article_id, []).append(TaskOutcome(index, task["id"], is_current(task, digest) if digest else None, records))
-        for article_id, article_tasks in outcomes.items():
+            outcomes.setdefault(key, []).append(TaskOutcome(index, task["id"], is_current(task, digest) if digest else None, records))
+        for (article_id, _), article_tasks in outcomes.items():
             has_current = any(t.current for t in article_tasks)
             records = []
             for outcome in article_tasks:

@@ -49,6 +49,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "result-ignored": ("warning", "A result type newscorpus does not compile (textarea, a relation when the taxonomy has no relations, ...) is left out of the release"),
     "stale-task-superseded": ("warning", "A stale task is ignored because the same export has a current task for the article"),
     "annotation-superseded": ("warning", "An older export's tasks for an article are replaced by a newer export"),
+    "prediction-unknown-article": ("error", "A prediction names an article that is not in the corpus"),
 }
 
 

@@ -4,6 +4,8 @@ Rules (also written into every dataset card):
 - cancelled (skipped) annotations carry no labels and are not counted as annotators;
 - an annotator with several annotations of one article counts once, with the latest (highest id);
 - a `ground_truth` annotation wins outright (the latest one if several);
+- otherwise a reviewer's annotation of a review task (`studio review`) is gold: the article is
+  adjudicated (the latest review, if several); agreement is still that of the annotators;
 - otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators
   chose it; a tie (exactly half, e.g. one of two) is dropped and counted;
 - a relation follows the same rules over (head span, tail span, label), and is kept only when both
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -26,6 +28,7 @@ RULES = [
     "Cancelled (skipped) annotations carry no labels and do not count as annotators.",
     "An annotator with several annotations of one article counts once, with the latest.",
     "A ground-truth annotation wins outright (the latest, if several).",
+    "Otherwise a reviewer's submitted annotation of a review task (`newscorpus studio review`) is gold: the article is adjudicated. Agreement is computed from the annotators' own annotations, before adjudication.",
     "Otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators chose it; ties are dropped and counted.",
 ]
 RELATION_RULE = ("A relation follows the same rules over (head span, tail span, label) and is kept only when both its spans are in the gold; "
@@ -35,7 +38,7 @@ RELATION_RULE = ("A relation follows the same rules over (head span, tail span, 
 @dataclass
 class Resolved:
     article_id: str
-    method: str  # ground_truth | single | majority | none (every annotation cancelled)
+    method: str  # ground_truth | adjudicated | single | majority | none (every annotation cancelled)
     annotators: int
     entities: list[Span]
     title_entities: list[Span]
@@ -139,18 +142,27 @@ def latest_per_annotator(records: list[AnnotationRecord]) -> list[AnnotationReco
     return sorted(latest.values(), key=lambda r: r.annotation_id)
 
 
-def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counter) -> Resolved:
-    """The gold labels of one article from its voting annotations."""
+def voters_and_reviews(records: list[AnnotationRecord]) -> tuple[list[AnnotationRecord], list[AnnotationRecord]]:
+    """The annotators' voting annotations, and the reviewers' submitted (not cancelled) ones."""
+    return latest_per_annotator([r for r in records if not r.review]), [r for r in records if r.review and not r.cancelled]
+
+
+def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counter, reviews: list[AnnotationRecord] = ()) -> Resolved:
+    """The gold labels of one article from its voting annotations and its reviewers' submitted ones."""
     gold = [r for r in voters if r.ground_truth]
     agreement = None
     if len(voters) >= 2:
         agreement = sum(span_f1(spans_of(a), spans_of(b)) for a, b in combinations(voters, 2)) / (len(voters) * (len(voters) - 1) / 2)
-    if not voters:
-        method, entities, title_entities, chosen, relations = "none", [], [], [], []
-    elif gold or len(voters) == 1:
+    if gold or (voters and not reviews and len(voters) == 1):
         winner = (gold or voters)[-1]
         method = "ground_truth" if gold else "single"
         entities, title_entities, chosen, relations = winner.entities, winner.title_entities, winner.topics, winner.relations
+    elif reviews:
+        method = "adjudicated"
+        winner = max(reviews, key=lambda r: r.annotation_id)
+        entities, title_entities, chosen, relations = winner.entities, winner.title_entities, winner.topics, winner.relations
+    elif not voters:
+        method, entities, title_entities, chosen, relations = "none", [], [], [], []
     else:
         method = "majority"
         kept = majority([list(spans_of(r)) for r in voters], counts, "spans")
@@ -188,10 +200,10 @@ class ResolvedStore:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE IF NOT EXISTS resolved (article_id TEXT PRIMARY KEY, gold BLOB, annotations BLOB)")
 
-    def put(self, resolved: Resolved, records: list[AnnotationRecord]) -> None:
+    def put(self, article_id: str, resolved: Resolved | dict, records: list[AnnotationRecord | dict]) -> None:
         self.db.execute(
-            "INSERT INTO resolved VALUES (?, ?, ?)",
-            (resolved.article_id, orjson.dumps(resolved), orjson.dumps(records)),
+            "INSERT OR REPLACE INTO resolved VALUES (?, ?, ?)",
+            (article_id, orjson.dumps(resolved), orjson.dumps(records)),
         )
 
     def get(self, article_id: str) -> tuple[dict, list[dict]] | None:
@@ -212,6 +224,7 @@ class Resolver:
         self.store = store
         self.counts: Counter = Counter()
         self.agreement = AgreementTally(topic_names)
+        self.stored: set[str] = set()  # a set lookup per article, not a query: only reviewed articles come twice
 
     def __call__(self, article_id: str, records: list[AnnotationRecord]) -> None:
         records = sorted(records, key=lambda r: r.annotation_id)
@@ -219,6 +232,28 @@ class Resolver:
             self.counts["annotations"] += 1
             if record.cancelled:
                 self.counts["annotations_cancelled"] += 1
-        voters = latest_per_annotator(records)
+        voters, reviews = voters_and_reviews(records)
         self.agreement.add(voters)
-        self.store.put(resolve_gold(article_id, voters, self.counts), records)
+        resolved = resolve_gold(article_id, voters, self.counts, reviews)
+        if article_id not in self.stored:
+            self.stored.add(article_id)
+            self.store.put(article_id, resolved, records)
+            return
+        # The article's annotations and its review came from different exports (they never supersede
+        # each other): one resolution is the annotators', the other the reviewer's.
+        gold, annotations = self.store.get(article_id)
+        ours = asdict(resolved)
+        annotated, adjudicated = (gold, ours) if any(r.review for r in records) else (ours, gold)
+        combined = with_adjudication(annotated, adjudicated)
+        for method, change in ((gold["method"], -1), (resolved.method, -1), (combined["method"], 1)):
+            self.counts[f"resolved_{method}"] += change
+            if not self.counts[f"resolved_{method}"]:
+                del self.counts[f"resolved_{method}"]
+        self.store.put(article_id, combined, annotations + [asdict(r) for r in records])
+
+
+def with_adjudication(annotated: dict, adjudicated: dict) -> dict:
+    """The annotators' resolution, replaced by the reviewer's labels unless ground truth decided it."""
+    if adjudicated["method"] != "adjudicated" or annotated["method"] == "ground_truth":
+        return annotated
+    return {**adjudicated, "annotators": annotated["annotators"], "entity_agreement": annotated["entity_agreement"]}

@@ -13,7 +13,7 @@ from . import progress
 from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations, text_digest
 from .corpus import iter_shard
 from .layout import Layout
-from .problems import Problem, Report
+from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
 from .settings import check_release_settings
 from .taxonomy import Taxonomy, check_taxonomy
@@ -72,3 +72,16 @@ def validate(
             if on_annotations is not None:
                 on_annotations(article_id, records)
     return report, taxonomy
+
+
+def valid_annotations(layout: Layout, refused: str) -> tuple[Taxonomy, dict[str, list[AnnotationRecord]]]:
+    """Every article's current annotations (its reviews included), after the whole corpus validates.
+
+    For commands that act on annotations as a release would see them; `refused` says what was not
+    done when the inputs are invalid.
+    """
+    collected: dict[str, list[AnnotationRecord]] = {}
+    report, taxonomy = validate(layout, on_annotations=lambda article_id, records: collected.setdefault(article_id, []).extend(records))
+    if not report.valid or taxonomy is None:
+        raise InputError(report, f"{refused}: the inputs are invalid")
+    return taxonomy, collected

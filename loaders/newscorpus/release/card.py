@@ -294,7 +294,7 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         + ("; `relations` a list of `{head, tail, label}`, indexes into `entities`." if context.taxonomy.relation_labels else "."),
         "- `ner`: one row per paragraph (the title is paragraph 0 of part `title`), tokens with their code-point offsets into the article, BIO `ner_tags`.",
         "- `articles`: every article, annotated or not.",
-        "- `annotations`: one row per article and annotation, unresolved, cancelled ones included.",
+        "- `annotations`: one row per article and annotation, unresolved, cancelled ones included; `review` marks a reviewer's adjudication, `parent_prediction` the pre-annotation it started from (Label Studio's id and model version), if any.",
         "",
         *example_section(context, release_dir, split),
         "Splits come from a hash of each near-duplicate cluster (MinHash over word shingles); an article placed by an earlier release never moves. "
@@ -334,8 +334,9 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "",
         *[f"- {rule}" for rule in RULES],
         "",
-        f"Entity agreement (micro pairwise F1 of exact spans, {agreement.articles} articles with 2+ annotators): {fmt(agreement.entity_f1)}. "
-        f"Topic agreement (Krippendorff's alpha, nominal): {fmt(agreement.topic_alpha)}.",
+        f"Entity agreement (micro pairwise F1 of exact spans, {agreement.articles} articles with 2+ annotators, before adjudication): {fmt(agreement.entity_f1)}. "
+        f"Topic agreement (Krippendorff's alpha, nominal): {fmt(agreement.topic_alpha)}. "
+        f"Articles adjudicated by a reviewer: {stats['resolved_adjudicated']}.",
         "",
         table(["count", "value"], [[k, stats[k]] for k in resolution_keys]),
         "",

@@ -17,6 +17,7 @@ from ..problems import CommandError, InputError, Report
 from ..taxonomy import load_taxonomy
 from ..validate import check_corpus
 from .client import Studio
+from .review import review_project_title
 
 
 def project_folder(title: str) -> str:
@@ -34,14 +35,23 @@ def same_export(previous: Path, new: Path) -> bool:
         return False
 
 
-def pull(layout: Layout, project_title: str, studio: Studio | None = None, now: datetime | None = None) -> Path | None:
-    """Export the project into annotations/<project>/<UTC time>.json after it validates; None if unchanged."""
+def pull(layout: Layout, project_title: str, studio: Studio | None = None, now: datetime | None = None) -> dict[str, Path | None]:
+    """The project and its review project (if `studio review` made one), each exported into
+    annotations/<project>/<UTC time>.json after it validates; title -> path, None if unchanged."""
     studio = studio or Studio()
     project = studio.find_project(project_title)
     if project is None:
         raise CommandError(f"no project titled {project_title!r} on {studio.url}; run `newscorpus studio push` first")
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    target = layout.annotations_dir / project_folder(project_title) / f"{stamp}.json"
+    pulled = {project_title: pull_project(layout, studio, project, stamp)}
+    review = studio.find_project(review_project_title(project_title))
+    if review is not None:
+        pulled[review.title] = pull_project(layout, studio, review, stamp)
+    return pulled
+
+
+def pull_project(layout: Layout, studio: Studio, project, stamp: str) -> Path | None:
+    target = layout.annotations_dir / project_folder(project.title) / f"{stamp}.json"
     previous = [p for p in layout.exports() if p.parent == target.parent]
     staged = target.with_name(f".{target.name}.part")
     staged.parent.mkdir(parents=True, exist_ok=True)

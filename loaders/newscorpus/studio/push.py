@@ -1,18 +1,44 @@
-"""`studio push`: one task per article that is new or changed since it was last pushed."""
+"""`studio push`: one task per article that is new or changed since it was last pushed, with
+predictions attached when asked (from the corpus's own gold, from a model's JSONL file)."""
 
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from .. import progress
 from ..exports import text_digest
 from ..corpus import iter_articles
 from ..layout import Layout
-from ..problems import InputError, Report
-from ..taxonomy import load_taxonomy
-from ..validate import check_corpus
+from ..problems import InputError, Problem, Report
+from ..resolve import resolve_gold, voters_and_reviews
+from ..taxonomy import Taxonomy, load_taxonomy
+from ..validate import check_corpus, valid_annotations
 from .client import Studio
 from .config import labeling_config
+from .predictions import (
+    GOLD_MODEL_VERSION,
+    FilePrediction,
+    GoldDocument,
+    GoldLexicon,
+    check_against_article,
+    file_predictions_by_version,
+    prediction,
+    prediction_results,
+    read_prediction_file,
+)
 
 IMPORT_BATCH = 500
+
+
+@dataclass
+class PushSummary:
+    pushed: int = 0
+    unchanged: int = 0
+    predictions: int = 0  # Label Studio predictions attached to the pushed tasks
+    predictions_not_sent: int = 0  # file predictions of articles that were not pushed (already in the project)
 
 
 def push_key(article_id: str, text: str, title: str) -> tuple:
@@ -20,27 +46,120 @@ def push_key(article_id: str, text: str, title: str) -> tuple:
     return article_id, text_digest(text), text_digest(title)
 
 
-def push(layout: Layout, project_title: str, studio: Studio | None = None) -> tuple[int, int]:
-    """Import one task per article that is new or whose text changed; returns (pushed, unchanged)."""
-    studio = studio or Studio()
-    report = Report()
-    with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
-        check_corpus(layout, report)
-    if not report.valid:
-        raise InputError(report, "nothing was pushed: the corpus is invalid")
-    project = studio.ensure_project(project_title, labeling_config(load_taxonomy(layout)))
-    with progress.stage("listing tasks", unit="tasks"):
-        existing = studio.task_keys(project.id, lambda data: push_key(data.get("article_id"), data.get("text", ""), data.get("title", "")))
-    batch, pushed, unchanged = [], 0, 0
-    for record in progress.tracked(iter_articles(layout), "importing tasks", total=report.counts["articles"]):
-        if push_key(record["id"], record["text"], record["title"]) in existing:
-            unchanged += 1
-            continue
-        batch.append({"article_id": record["id"], "title": record["title"], "text": record["text"]})
+def import_tasks(studio: Studio, project_id: int, tasks: Iterable[dict]) -> int:
+    """Import the tasks in batches, as they come; returns how many."""
+    count, batch = 0, []
+    for task in tasks:
+        batch.append(task)
         if len(batch) == IMPORT_BATCH:
-            studio.call("importing tasks", lambda b=batch: studio.client.projects.import_tasks(id=project.id, request=b))
-            pushed, batch = pushed + len(batch), []
+            studio.call("importing tasks", lambda b=batch: studio.client.projects.import_tasks(id=project_id, request=b))
+            count, batch = count + len(batch), []
     if batch:
-        studio.call("importing tasks", lambda: studio.client.projects.import_tasks(id=project.id, request=batch))
-        pushed += len(batch)
-    return pushed, unchanged
+        studio.call("importing tasks", lambda: studio.client.projects.import_tasks(id=project_id, request=batch))
+        count += len(batch)
+    return count
+
+
+def task_key(data: dict) -> tuple:
+    return push_key(data.get("article_id"), data.get("text", ""), data.get("title", ""))
+
+
+def show_every_prediction(studio: Studio, project_id: int, model_versions: set[str]) -> None:
+    """Label Studio shows annotators only the predictions of the project's `model_version`, which an
+    import sets to the version it brought. When the project then holds another version too, the
+    filter is cleared so that every source is shown (at a price: an annotation's export then names
+    its parent prediction by id only, without the model version)."""
+    project = studio.call("reading the project", lambda: studio.client.projects.get(id=project_id), retry=True)
+    if project.model_version and model_versions != {project.model_version}:
+        studio.call("updating the project", lambda: studio.client.projects.update(id=project_id, model_version=""))
+
+
+def push(layout: Layout, project_title: str, studio: Studio | None = None, pre_annotate: bool = False,
+         predictions_file: Path | None = None, min_score: float = 0.0) -> PushSummary:
+    """Import one task per article that is new or whose text or title changed, with its predictions."""
+    studio = studio or Studio()
+    taxonomy = load_taxonomy(layout)
+    from_file, report = checked_file_predictions(layout, taxonomy, predictions_file)
+    if not report.valid:
+        bad_predictions = predictions_file and any(p.file == layout.relative(predictions_file) for p in report.errors)
+        raise InputError(report, "nothing was pushed: " + ("the predictions are invalid" if bad_predictions else "the corpus is invalid"))
+    lexicon = gold_lexicon(layout, taxonomy) if pre_annotate else None
+    project = studio.ensure_project(project_title, labeling_config(taxonomy))
+    with progress.stage("listing tasks", unit="tasks"):
+        existing = studio.task_keys(project.id, task_key)
+    summary, versions = PushSummary(), set()
+
+    def new_tasks():
+        for record in progress.tracked(iter_articles(layout), "importing tasks", total=report.counts["articles"]):
+            if push_key(record["id"], record["text"], record["title"]) in existing:
+                summary.unchanged += 1
+                summary.predictions_not_sent += len(from_file.get(record["id"], []))
+                continue
+            task = {"data": {"article_id": record["id"], "title": record["title"], "text": record["text"]}}
+            predictions = article_predictions(record, taxonomy, lexicon, min_score, from_file.get(record["id"], []))
+            if predictions:
+                task["predictions"] = predictions
+                versions.update(p["model_version"] for p in predictions)
+                summary.predictions += len(predictions)
+            yield task
+
+    summary.pushed = import_tasks(studio, project.id, new_tasks())
+    if versions:
+        show_every_prediction(studio, project.id, versions)
+    return summary
+
+
+def article_predictions(record: dict, taxonomy: Taxonomy, lexicon: GoldLexicon | None, min_score: float, from_file: list[FilePrediction]) -> list[dict]:
+    """The Label Studio predictions of one new task: the gold lexicon's, then one per model version of the file."""
+    predictions = []
+    if lexicon is not None:
+        spans = [*lexicon.predict(record["title"], "title", min_score), *lexicon.predict(record["text"], "text", min_score)]
+        results = prediction_results(taxonomy, spans)
+        if results:
+            predictions.append(prediction(GOLD_MODEL_VERSION, results))
+    for version, spans in file_predictions_by_version(from_file).items():
+        predictions.append(prediction(version, prediction_results(taxonomy, spans)))
+    return predictions
+
+
+def checked_file_predictions(layout: Layout, taxonomy: Taxonomy, path: Path | None) -> tuple[dict[str, list[FilePrediction]], Report]:
+    """The corpus checked, and with it the predictions file, if any: every span against its article."""
+    report = Report()
+    found, problems = read_prediction_file(layout, path, taxonomy) if path else ({}, [])
+    report.extend(problems)
+    file = layout.relative(path) if path else ""
+    checked: dict[str, list[FilePrediction]] = {}
+
+    def check(article: dict) -> None:
+        if article["id"] in found:
+            checked[article["id"]], problems = check_against_article(found[article["id"]], article, file)
+            report.extend(problems)
+
+    with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
+        check_corpus(layout, report, on_article=check)
+    for article_id in sorted(found.keys() - checked.keys()):
+        first = found[article_id][0]
+        report.add(Problem("prediction-unknown-article", file, f"article {article_id!r} is not in the corpus", line=first.line, pointer="/article_id"))
+    if path:
+        report.counts["predictions"] = sum(len(v) for v in found.values())
+    return checked, report
+
+
+def gold_lexicon(layout: Layout, taxonomy: Taxonomy) -> GoldLexicon:
+    """The lexicon of the corpus's resolved gold, as a release would resolve it."""
+    _, annotations = valid_annotations(layout, "nothing was pushed")
+    counts: Counter = Counter()
+    gold = {}
+    for article_id, records in annotations.items():
+        voters, reviews = voters_and_reviews(records)
+        resolved = resolve_gold(article_id, voters, counts, reviews)
+        if resolved.method != "none":
+            gold[article_id] = resolved
+
+    def documents():
+        for record in iter_articles(layout):
+            resolved = gold.get(record["id"])
+            if resolved is not None:
+                yield GoldDocument(record["id"], record["text"], record["title"], resolved.entities, resolved.title_entities)
+
+    return GoldLexicon.from_gold(documents, taxonomy.entity_names)
