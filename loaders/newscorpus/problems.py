@@ -27,7 +27,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "duplicate-id": ("error", "An article id is used twice"),
     "text-not-nfc": ("error", "Text is not Unicode NFC"),
     "unknown-article": ("error", "A task names an article that is not in the corpus"),
-    "stale-task": ("error", "A task's text differs from the corpus text (the article changed after annotation)"),
+    "stale-task": ("error", "A task's text differs from the corpus text and carrying labels forward is switched off"),
+    "span-not-carried": ("error", "A span of a stale task touches an edit of its article and cannot be carried to the corpus text"),
     "unknown-control": ("error", "A result names a control or object the taxonomy does not define"),
     "unknown-label": ("error", "A span label is not in the taxonomy"),
     "unknown-topic": ("error", "A topic is not in the taxonomy"),
@@ -41,6 +42,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "utf16-offsets": ("warning", "Offsets are in UTF-16 units (older Label Studio); the build converts them to code points"),
     "value-text-missing": ("warning", "A span has no value.text; its offsets are trusted as code points"),
     "result-ignored": ("warning", "A result type newscorpus does not compile (textarea, a relation when the taxonomy has no relations, ...) is left out of the release"),
+    "carried-forward": ("warning", "An article changed after its task was exported; every span was carried to the corpus text"),
     "stale-task-superseded": ("warning", "A stale task is ignored because the same export has a current task for the article"),
     "annotation-superseded": ("warning", "An older export's tasks for an article are replaced by a newer export"),
 }

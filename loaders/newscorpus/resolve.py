@@ -42,6 +42,7 @@ class Resolved:
     topics: list[str]
     entity_agreement: float | None
     relations: list[Relation]
+    carried_forward: bool  # the labels come from tasks of an earlier text, moved onto the corpus text
 
 
 def span_f1(a: set, b: set) -> float:
@@ -168,6 +169,7 @@ def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counte
         topics=sorted(set(chosen)),
         entity_agreement=agreement,
         relations=sorted(set(relations), key=lambda r: (span_order(r.head), span_order(r.tail), r.label)),
+        carried_forward=any(r.carried_forward for r in voters),
     )
 
 
@@ -221,4 +223,7 @@ class Resolver:
                 self.counts["annotations_cancelled"] += 1
         voters = latest_per_annotator(records)
         self.agreement.add(voters)
-        self.store.put(resolve_gold(article_id, voters, self.counts), records)
+        resolved = resolve_gold(article_id, voters, self.counts)
+        if resolved.carried_forward and resolved.method != "none":
+            self.counts["articles_carried_forward"] += 1
+        self.store.put(resolved, records)

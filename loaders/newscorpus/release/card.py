@@ -337,6 +337,9 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         f"Entity agreement (micro pairwise F1 of exact spans, {agreement.articles} articles with 2+ annotators): {fmt(agreement.entity_f1)}. "
         f"Topic agreement (Krippendorff's alpha, nominal): {fmt(agreement.topic_alpha)}.",
         "",
+        f"Articles whose labels were carried forward onto a corrected text (`carried_forward`): {stats['articles_carried_forward']}. "
+        "Their spans were annotated on an earlier version of the article and moved through a character diff; each one lies in text that did not change.",
+        "",
         table(["count", "value"], [[k, stats[k]] for k in resolution_keys]),
         "",
         "#### Who are the annotators?",
