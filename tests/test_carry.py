@@ -1,0 +1,189 @@
+"""A corrected article keeps its labels: given the seed and its export, an edit to the corpus text
+outside every span is carried forward; one inside a span is refused, naming that span."""
+
+import json
+import shutil
+
+import pytest
+from datasets import load_dataset
+
+from conftest import REPO, run
+
+SEED_EXPORT = "annotations/newscorpus/20261124T183343Z.json"
+SEED_ID = "ibns-anti-taliban-panjshir"
+
+
+def seed_spans() -> list[tuple[str, int, int, str, str]]:
+    """(part, start, end, label, text) of every span in the seed's export."""
+    (task,) = json.loads((REPO / SEED_EXPORT).read_text())
+    (annotation,) = task["annotations"]
+    return [("title" if r["to_name"] == "title" else "text", r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"])
+            for r in annotation["result"] if r["type"] == "labels"]
+
+
+def seed_corpus(root, edit=lambda article: None):
+    """The repository's seed corpus and export in `root`, with `edit` applied to the article."""
+    for folder in ("schema", "corpus", "annotations"):
+        shutil.copytree(REPO / folder, root / folder)
+    shard = root / "corpus" / "ibns.jsonl"
+    (article,) = [json.loads(line) for line in shard.read_text().splitlines()]
+    edit(article)
+    shard.write_text(json.dumps(article, ensure_ascii=False) + "\n")
+    return root, article
+
+
+def replace_in_text(old: str, new: str):
+    def edit(article):
+        assert article["text"].count(old) == 1
+        article["text"] = article["text"].replace(old, new)
+    return edit
+
+
+def release_rows(release, config="documents"):
+    loaded = load_dataset(str(release), config)
+    features = next(iter(loaded.values())).features
+    return [row for split in loaded.values() for row in split], features
+
+
+def entity_tuples(row, features):
+    name = features["entities"].feature["label"].int2str
+    return sorted([("title", e["start"], e["end"], name(e["label"]), e["text"]) for e in row["title_entities"]]
+                  + [("text", e["start"], e["end"], name(e["label"]), e["text"]) for e in row["entities"]])
+
+
+def test_one_corrected_letter_keeps_every_span_and_says_so(tmp_path):
+    root, article = seed_corpus(tmp_path / "c", replace_in_text("Defence", "Defense"))
+    checked = run("validate", "--root", root)
+    assert checked.code == 0, checked.out
+    (warning,) = [line for line in checked.out.splitlines() if "[carried-forward]" in line]
+    assert f"{SEED_EXPORT} (task 2" in warning and "52 spans" in warning and "'Defence' -> 'Defense'" in warning
+
+    built = run("build", "--version", "1.0.0", "--root", root)
+    assert built.code == 0, built.err
+    release = root / "releases" / "v1.0.0"
+    (row,), features = release_rows(release)
+    assert entity_tuples(row, features) == sorted(seed_spans())
+    assert row["carried_forward"] is True and row["text"] == article["text"]
+    annotations, _ = release_rows(release, "annotations")
+    assert [a["carried_forward"] for a in annotations] == [True]
+    assert "carried forward onto a corrected text (`carried_forward`): 1." in (release / "README.md").read_text()
+
+
+def test_spans_after_an_insertion_and_a_deletion_move_by_their_lengths(tmp_path):
+    def edit(article):
+        replace_in_text("Afghan forces, comprising", "The Afghan forces, comprising")(article)
+        replace_in_text("still holding out", "holding out")(article)
+        article["title"] = "Anti-Taliban forces seize three districts in north Afghanistan: Report"
+
+    root, article = seed_corpus(tmp_path / "c", edit)
+    checked = run("validate", "--root", root)
+    assert checked.code == 0, checked.out
+    assert "3 edits" in checked.out and "'northern' -> 'north'" in checked.out
+    assert run("build", "--version", "1.0.0", "--root", root).code == 0
+
+    seed = json.loads((REPO / "corpus" / "ibns.jsonl").read_text())
+    deleted_at, cut_at = seed["text"].index("still "), seed["title"].index("ern Afghanistan")
+
+    def moved(part, start, end, label, text):
+        shift = (4 - (6 if start > deleted_at else 0)) if part == "text" else (-3 if start > cut_at else 0)
+        return part, start + shift, end + shift, label, text
+
+    (row,), features = release_rows(root / "releases" / "v1.0.0")
+    assert entity_tuples(row, features) == sorted(moved(*s) for s in seed_spans())
+    for part, start, end, _, text in entity_tuples(row, features):
+        assert article[part][start:end] == text
+
+
+def test_a_letter_changed_inside_a_name_names_that_span_and_builds_nothing(tmp_path):
+    root, _ = seed_corpus(tmp_path / "c", replace_in_text("Bismillah Mohammadi", "Bismillah Mohamadi"))
+    checked = run("validate", "--root", root, "--format", "json")
+    assert checked.code == 1
+    report = json.loads(checked.out)
+    (problem,) = report["problems"]
+    assert problem["code"] == "span-not-carried" and problem["task"] == 2 and problem["file"] == SEED_EXPORT
+    assert "365-384 'Bismillah Mohammadi' (PERSON)" in problem["message"]
+    assert "'Mohammadi' -> 'Mohamadi'" in problem["message"]
+    built = run("build", "--version", "1.0.0", "--root", root)
+    assert built.code == 1 and "[span-not-carried]" in built.err and "Traceback" not in built.err
+    assert not (root / "releases" / "v1.0.0").exists()
+
+
+def test_a_corpus_can_make_any_change_an_error_that_shows_where_the_texts_differ(tmp_path):
+    root, _ = seed_corpus(tmp_path / "c", replace_in_text("Defence", "Defense"))
+    settings = json.loads((root / "corpus" / "release.json").read_text())
+    (root / "corpus" / "release.json").write_text(json.dumps({**settings, "stale_tasks": "error"}))
+    checked = run("validate", "--root", root)
+    assert checked.code == 1
+    (error,) = [line for line in checked.out.splitlines() if line.startswith("error:")]
+    assert "[stale-task]" in error and "task 2" in error
+    assert "the text differs, first difference at character 345" in error and "the title" not in error
+    assert "as Defence Minister" in error and "as Defense Minister" in error
+
+
+def test_an_unknown_stale_tasks_setting_is_refused_with_its_place(tmp_path):
+    root, _ = seed_corpus(tmp_path / "c")
+    settings = json.loads((root / "corpus" / "release.json").read_text())
+    (root / "corpus" / "release.json").write_text(json.dumps({**settings, "stale_tasks": "ignore"}))
+    checked = run("validate", "--root", root)
+    assert checked.code == 1
+    assert any(line.startswith("error: corpus/release.json (/stale_tasks)") and "[config-error]" in line for line in checked.out.splitlines()), checked.out
+
+
+def pushed_task(label_studio, project_title: str):
+    """The project's one task and its predictions, read back through the SDK."""
+    from label_studio_sdk import LabelStudio
+
+    client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
+    (project,) = [p for p in client.projects.list(title=project_title) if p.title == project_title]
+    (task,) = client.tasks.list(project=project.id, fields="all")
+    return client, task, client.predictions.list(task=task.id)
+
+
+def prediction_spans(prediction) -> list[tuple[str, int, int, str, str]]:
+    return sorted((r["to_name"], r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"])
+                  for r in prediction.result if r["type"] == "labels")
+
+
+def prediction_topics(prediction) -> list[str]:
+    return [choice for r in prediction.result if r["type"] == "choices" for choice in r["value"]["choices"]]
+
+
+@pytest.mark.studio
+def test_push_sends_a_corrected_article_with_every_carried_span_as_a_prediction(tmp_path, label_studio):
+    root, article = seed_corpus(tmp_path / "c", replace_in_text("Defence", "Defense"))
+    pushed = run("studio", "push", "--project", "Carried", "--root", root, env=label_studio.env())
+    assert pushed.code == 0 and "pushed 1 tasks" in pushed.out, pushed.err
+    _, task, (prediction,) = pushed_task(label_studio, "Carried")
+    assert task.data["text"] == article["text"]
+    assert prediction.model_version == f"carried-forward:{SEED_EXPORT}#task2"
+    assert prediction_spans(prediction) == sorted(seed_spans())
+    assert prediction_topics(prediction) == ["conflict, war and peace", "politics"]
+
+
+@pytest.mark.studio
+def test_a_span_that_cannot_be_carried_is_left_for_the_annotator_whose_submission_supersedes_the_old_task(tmp_path, label_studio):
+    root, article = seed_corpus(tmp_path / "c", replace_in_text("Bismillah Mohammadi", "Bismillah Mohamadi"))
+    env = label_studio.env()
+    assert "pushed 1 tasks" in run("studio", "push", "--project", "Partly carried", "--root", root, env=env).out
+    client, task, (prediction,) = pushed_task(label_studio, "Partly carried")
+    name = ("text", 365, 384, "PERSON", "Bismillah Mohammadi")
+    others = sorted((part, start - 1, end - 1, label, text) if part == "text" and start > 384 else (part, start, end, label, text)
+                    for part, start, end, label, text in seed_spans() if (part, start, end, label, text) != name)
+    assert prediction_spans(prediction) == others
+
+    fixed = {"from_name": "entities", "to_name": "text", "type": "labels",
+             "value": {"start": 365, "end": 383, "labels": ["PERSON"], "text": "Bismillah Mohamadi"}}
+    assert article["text"][365:383] == "Bismillah Mohamadi"
+    annotator = client.users.create(username="dana", email="dana@example.com", password="x-pass-12345")
+    client.annotations.create(id=task.id, completed_by=annotator.id, result=[*prediction.result, fixed], parent_prediction=prediction.id)
+    pulled = run("studio", "pull", "--project", "Partly carried", "--root", root, env=env)
+    assert pulled.code == 0, pulled.err
+
+    checked = run("validate", "--root", root, "--format", "json")
+    assert checked.code == 0, checked.out
+    assert {p["code"] for p in json.loads(checked.out)["problems"]} == {"annotation-superseded"}
+    assert run("build", "--version", "1.0.0", "--root", root).code == 0
+    (row,), features = release_rows(root / "releases" / "v1.0.0")
+    expected = sorted(others + [("text", 365, 383, "PERSON", "Bismillah Mohamadi")])
+    assert entity_tuples(row, features) == expected
+    assert row["carried_forward"] is False and row["resolution"] == "single"
