@@ -7,7 +7,7 @@ import shutil
 import pytest
 from datasets import load_dataset
 
-from conftest import REPO, run
+from conftest import REPO, annotation, article, new_corpus, run, span, task, write_export, write_jsonl
 
 SEED_EXPORT = "annotations/newscorpus/20261124T183343Z.json"
 SEED_ID = "ibns-anti-taliban-panjshir"
@@ -186,4 +186,88 @@ def test_a_span_that_cannot_be_carried_is_left_for_the_annotator_whose_submissio
     (row,), features = release_rows(root / "releases" / "v1.0.0")
     expected = sorted(others + [("text", 365, 383, "PERSON", "Bismillah Mohamadi")])
     assert entity_tuples(row, features) == expected
+    assert row["carried_forward"] is False and row["resolution"] == "single"
+
+
+def corrected_corpus(root, old_text: str, new_text: str, *stale_results, current_annotations=()):
+    """One article whose text went from old_text to new_text, and one export holding its stale task
+    (annotated with stale_results) beside its current task (pushed again, with current_annotations)."""
+    layout = new_corpus(root, ["PERSON", "GPE"], ["politics"])
+    record = article("wire-1", new_text, "Visit")
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [record])
+    write_export(layout, "20260101T000000Z.json", [task(1, {**record, "text": old_text}, annotation(1, 7, *stale_results)),
+                                                   task(2, record, *current_annotations)])
+    return layout
+
+
+OLD = "Ana Reyes flew to Kabul on Monday."
+NEW = "Ana Reyes flew to Kabul late on Monday."
+
+
+def test_a_stale_task_beside_its_pushed_again_task_is_carried_until_someone_submits_the_new_one(tmp_path):
+    layout = corrected_corpus(tmp_path / "c", OLD, NEW, span(0, 9, "PERSON", "Ana Reyes"), span(18, 23, "GPE", "Kabul"))
+    checked = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert checked["valid"] and [(p["code"], p["task"]) for p in checked["problems"]] == [("carried-forward", 1)]
+
+    submitted = annotation(2, 8, span(0, 9, "PERSON", "Ana Reyes"))
+    layout = corrected_corpus(tmp_path / "d", OLD, NEW, span(0, 9, "PERSON", "Ana Reyes"), span(18, 23, "GPE", "Kabul"), current_annotations=[submitted])
+    checked = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert checked["valid"] and [(p["code"], p["task"]) for p in checked["problems"]] == [("stale-task-superseded", 1)]
+
+
+def test_a_stale_task_that_cannot_be_carried_waits_for_its_pushed_again_task_without_failing(tmp_path):
+    layout = corrected_corpus(tmp_path / "c", OLD, "Ana Reyes flew to Kabuls on Monday.", span(0, 9, "PERSON", "Ana Reyes"), span(18, 23, "GPE", "Kabul"))
+    result = run("validate", "--root", layout.root, "--format", "json")
+    checked = json.loads(result.out)
+    assert result.code == 0 and [(p["code"], p["task"]) for p in checked["problems"]] == [("stale-task-superseded", 1)]
+    assert "1 of its spans touch the edits" in checked["problems"][0]["message"] and "task 2" in checked["problems"][0]["message"]
+
+
+@pytest.mark.studio
+def test_in_one_project_a_corrected_article_keeps_its_labels_until_its_new_task_is_submitted(tmp_path, label_studio):
+    import time
+
+    from label_studio_sdk import LabelStudio
+
+    env, title = label_studio.env(), "Living corpus"
+    layout = new_corpus(tmp_path / "c", ["PERSON", "GPE"], ["politics"])
+    record = article("wire-1", OLD, "Visit")
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [record])
+    assert "pushed 1 tasks" in run("studio", "push", "--project", title, "--root", layout.root, env=env).out
+    client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
+    (project,) = [p for p in client.projects.list(title=title) if p.title == title]
+    (first,) = client.tasks.list(project=project.id, fields="all")
+    ana = client.users.create(username="ana-living", email="ana-living@example.com", password="x-pass-12345")
+    labels = [{"from_name": "entities", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 9, "labels": ["PERSON"], "text": "Ana Reyes"}},
+              {"from_name": "entities", "to_name": "text", "type": "labels", "value": {"start": 18, "end": 23, "labels": ["GPE"], "text": "Kabul"}},
+              {"from_name": "topics", "to_name": "text", "type": "choices", "value": {"choices": ["politics"]}}]
+    client.annotations.create(id=first.id, completed_by=ana.id, result=labels)
+    assert run("studio", "pull", "--project", title, "--root", layout.root, env=env).code == 0
+    (export,) = layout.exports()
+
+    corrected = "Ana Reyes flew back to Kabul on Monday."
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [{**record, "text": corrected}])
+    pushed = run("studio", "push", "--project", title, "--root", layout.root, env=env)
+    assert "pushed 1 tasks; 0 articles already" in pushed.out, pushed.out + pushed.err
+    (second,) = [t for t in client.tasks.list(project=project.id, fields="all") if t.id != first.id]
+    (prediction,) = client.predictions.list(task=second.id)
+    assert prediction.model_version == f"carried-forward:{layout.relative(export)}#task{first.id}"
+    assert prediction_spans(prediction) == [("text", 0, 9, "PERSON", "Ana Reyes"), ("text", 23, 28, "GPE", "Kabul")]
+    assert prediction_topics(prediction) == ["politics"]
+
+    time.sleep(1)  # exports are named by the second
+    assert run("studio", "pull", "--project", title, "--root", layout.root, env=env).code == 0
+    checked = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert checked["valid"] and {(p["code"], p["task"]) for p in checked["problems"]} == {("carried-forward", first.id), ("annotation-superseded", None)}
+
+    ben = client.users.create(username="ben-living", email="ben-living@example.com", password="x-pass-12345")
+    client.annotations.create(id=second.id, completed_by=ben.id, result=prediction.result[1:], parent_prediction=prediction.id)
+    time.sleep(1)
+    assert run("studio", "pull", "--project", title, "--root", layout.root, env=env).code == 0
+    checked = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert checked["valid"] and {(p["code"], p["task"]) for p in checked["problems"]} == {("stale-task-superseded", first.id), ("annotation-superseded", None)}
+    (layout.corpus_dir / "release.json").write_text((REPO / "corpus" / "release.json").read_text())
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    (row,), features = release_rows(layout.releases_dir / "v1.0.0")
+    assert entity_tuples(row, features) == [("text", 23, 28, "GPE", "Kabul")]
     assert row["carried_forward"] is False and row["resolution"] == "single"
