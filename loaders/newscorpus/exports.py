@@ -346,7 +346,8 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
         return records
     if submitted or (current and not carry):
         for task in stale:
-            report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported; task {current[0].task_id} of the same export has the current text", task=task.task_id, pointer=f"/{task.index}/data"))
+            report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported ({stale_difference(task.seen, article)}); "
+                               f"task {current[0].task_id} of the same export has the current text", task=task.task_id, pointer=f"/{task.index}/data"))
         return records
     if not carry:
         for task in stale:
@@ -380,6 +381,7 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
                            f"touches the edit at {edit.describe()}, so it cannot be carried to the corpus text; "
                            "`newscorpus studio push` sends the article again with the spans that can be carried as a prediction", task=task_id, pointer=f"/{index}/data/{part}"))
     return records
+
 
 def is_current(task: dict, digest: ArticleDigest) -> bool:
     data = task["data"]
