@@ -9,16 +9,27 @@ from datasets import load_dataset
 
 from conftest import REPO, annotation, article, new_corpus, run, span, task, write_export, write_jsonl
 
-SEED_EXPORT = "annotations/newscorpus/20261124T183343Z.json"
-SEED_ID = "ibns-anti-taliban-panjshir"
+SEED_EXPORT = sorted((REPO / "annotations" / "newscorpus").glob("*.json"))[-1].relative_to(REPO).as_posix()  # the newest holds the seed
+(SEED_TASK,) = json.loads((REPO / SEED_EXPORT).read_text())
 
 
 def seed_spans() -> list[tuple[str, int, int, str, str]]:
     """(part, start, end, label, text) of every span in the seed's export."""
-    (task,) = json.loads((REPO / SEED_EXPORT).read_text())
-    (annotation,) = task["annotations"]
+    (annotation,) = SEED_TASK["annotations"]
     return [("title" if r["to_name"] == "title" else "text", r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"])
             for r in annotation["result"] if r["type"] == "labels"]
+
+
+def seed_relations() -> list[tuple[str, str, str]]:
+    """(head text, tail text, label) of every relation in the seed's export."""
+    (annotation,) = SEED_TASK["annotations"]
+    regions = {r["id"]: r["value"]["text"] for r in annotation["result"] if r["type"] == "labels"}
+    return sorted((regions[r["from_id"]], regions[r["to_id"]], r["labels"][0]) for r in annotation["result"] if r["type"] == "relation")
+
+
+def relation_tuples(row, features):
+    name = features["relations"].feature["label"].int2str
+    return sorted((row["entities"][r["head"]]["text"], row["entities"][r["tail"]]["text"], name(r["label"])) for r in row["relations"])
 
 
 def seed_corpus(root, edit=lambda article: None):
@@ -56,13 +67,14 @@ def test_one_corrected_letter_keeps_every_span_and_says_so(tmp_path):
     checked = run("validate", "--root", root)
     assert checked.code == 0, checked.out
     (warning,) = [line for line in checked.out.splitlines() if "[carried-forward]" in line]
-    assert f"{SEED_EXPORT} (task 2" in warning and "52 spans" in warning and "'Defence' -> 'Defense'" in warning
+    assert f"{SEED_EXPORT} (task {SEED_TASK['id']}" in warning and "52 spans" in warning and "'Defence' -> 'Defense'" in warning
 
     built = run("build", "--version", "1.0.0", "--root", root)
     assert built.code == 0, built.err
     release = root / "releases" / "v1.0.0"
     (row,), features = release_rows(release)
     assert entity_tuples(row, features) == sorted(seed_spans())
+    assert relation_tuples(row, features) == seed_relations() and len(seed_relations()) == 6
     assert row["carried_forward"] is True and row["text"] == article["text"]
     annotations, _ = release_rows(release, "annotations")
     assert [a["carried_forward"] for a in annotations] == [True]
@@ -99,8 +111,8 @@ def test_a_letter_changed_inside_a_name_names_that_span_and_builds_nothing(tmp_p
     checked = run("validate", "--root", root, "--format", "json")
     assert checked.code == 1
     report = json.loads(checked.out)
-    (problem,) = report["problems"]
-    assert problem["code"] == "span-not-carried" and problem["task"] == 2 and problem["file"] == SEED_EXPORT
+    (problem,) = [p for p in report["problems"] if p["severity"] == "error"]
+    assert problem["code"] == "span-not-carried" and problem["task"] == SEED_TASK["id"] and problem["file"] == SEED_EXPORT
     assert "365-384 'Bismillah Mohammadi' (PERSON)" in problem["message"]
     assert "'Mohammadi' -> 'Mohamadi'" in problem["message"]
     built = run("build", "--version", "1.0.0", "--root", root)
@@ -115,7 +127,7 @@ def test_a_corpus_can_make_any_change_an_error_that_shows_where_the_texts_differ
     checked = run("validate", "--root", root)
     assert checked.code == 1
     (error,) = [line for line in checked.out.splitlines() if line.startswith("error:")]
-    assert "[stale-task]" in error and "task 2" in error
+    assert "[stale-task]" in error and f"task {SEED_TASK['id']}" in error
     assert "the text differs, first difference at character 345" in error and "the title" not in error
     assert "as Defence Minister" in error and "as Defense Minister" in error
 
@@ -144,6 +156,11 @@ def prediction_spans(prediction) -> list[tuple[str, int, int, str, str]]:
                   for r in prediction.result if r["type"] == "labels")
 
 
+def prediction_relations(prediction) -> list[tuple[str, str, str]]:
+    regions = {r["id"]: r["value"]["text"] for r in prediction.result if r["type"] == "labels"}
+    return sorted((regions[r["from_id"]], regions[r["to_id"]], r["labels"][0]) for r in prediction.result if r["type"] == "relation")
+
+
 def prediction_topics(prediction) -> list[str]:
     return [choice for r in prediction.result if r["type"] == "choices" for choice in r["value"]["choices"]]
 
@@ -155,8 +172,9 @@ def test_push_sends_a_corrected_article_with_every_carried_span_as_a_prediction(
     assert pushed.code == 0 and "pushed 1 tasks" in pushed.out, pushed.err
     _, task, (prediction,) = pushed_task(label_studio, "Carried")
     assert task.data["text"] == article["text"]
-    assert prediction.model_version == f"carried-forward:{SEED_EXPORT}#task2"
+    assert prediction.model_version == f"carried-forward:{SEED_EXPORT}#task{SEED_TASK['id']}"
     assert prediction_spans(prediction) == sorted(seed_spans())
+    assert prediction_relations(prediction) == seed_relations()
     assert prediction_topics(prediction) == ["conflict, war and peace", "politics"]
 
 
@@ -170,6 +188,7 @@ def test_a_span_that_cannot_be_carried_is_left_for_the_annotator_whose_submissio
     others = sorted((part, start - 1, end - 1, label, text) if part == "text" and start > 384 else (part, start, end, label, text)
                     for part, start, end, label, text in seed_spans() if (part, start, end, label, text) != name)
     assert prediction_spans(prediction) == others
+    assert prediction_relations(prediction) == seed_relations()  # none of them joins the name
 
     fixed = {"from_name": "entities", "to_name": "text", "type": "labels",
              "value": {"start": 365, "end": 383, "labels": ["PERSON"], "text": "Bismillah Mohamadi"}}
@@ -186,6 +205,7 @@ def test_a_span_that_cannot_be_carried_is_left_for_the_annotator_whose_submissio
     (row,), features = release_rows(root / "releases" / "v1.0.0")
     expected = sorted(others + [("text", 365, 383, "PERSON", "Bismillah Mohamadi")])
     assert entity_tuples(row, features) == expected
+    assert relation_tuples(row, features) == seed_relations()
     assert row["carried_forward"] is False and row["resolution"] == "single"
 
 

@@ -83,14 +83,21 @@ def carried_predictions(layout: Layout, taxonomy: Taxonomy, digests: dict, pendi
 
 
 def prediction_results(gold: Resolved, taxonomy: Taxonomy) -> list[dict]:
-    """Resolved labels as Label Studio results on the project's controls."""
+    """Resolved labels as Label Studio results on the project's controls, relations between their regions."""
     results = []
+
+    def region_id(obj: str, span) -> str:
+        return f"{obj}-{span.start}-{span.end}-{span.label}"
+
     for spans, control, obj in ((gold.title_entities, taxonomy.title_control, taxonomy.title_object),
                                 (gold.entities, taxonomy.entity_control, taxonomy.entity_object)):
         for span in spans:
-            results.append({"id": f"{obj}-{span.start}-{span.end}-{span.label}", "from_name": control, "to_name": obj, "type": "labels",
+            results.append({"id": region_id(obj, span), "from_name": control, "to_name": obj, "type": "labels",
                             "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]}})
     if gold.topics:
         results.append({"id": "topics", "from_name": taxonomy.topic_control, "to_name": taxonomy.topic_object, "type": "choices",
                         "value": {"choices": gold.topics}})
+    for relation in gold.relations:
+        results.append({"from_id": region_id(taxonomy.entity_object, relation.head), "to_id": region_id(taxonomy.entity_object, relation.tail),
+                        "type": "relation", "direction": "right", "labels": [relation.label]})
     return results
