@@ -10,6 +10,7 @@ edge ("Kabul" -> "Kabuls") changes the word it covers. Nothing is ever re-aligne
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 EXCERPT = 40  # characters shown of each side of an edit or a difference
 EDITS_SHOWN = 5
-WORD_END = re.compile(r"\S*$")
-WORD_START = re.compile(r"\S*")
+NONSPACE_BEFORE = re.compile(r"\S*$")  # edits are shown widened to whitespace on either side
+NONSPACE_AFTER = re.compile(r"\S*")
 
 
 def shorten(text: str, limit: int = EXCERPT) -> str:
@@ -78,8 +79,8 @@ class PartDiff:
         edits: dict[int, Edit] = {}
         for k, (equal, o0, o1, n0, n1) in enumerate(segments):
             if not equal:
-                left = len(WORD_END.search(old, max(segments[k - 1][1], o0 - EXCERPT), o0).group()) if k > 0 else 0
-                right = len(WORD_START.match(old, o1, min(segments[k + 1][2], o1 + EXCERPT)).group()) if k + 1 < len(segments) else 0
+                left = len(NONSPACE_BEFORE.search(old, max(segments[k - 1][1], o0 - EXCERPT), o0).group()) if k > 0 else 0
+                right = len(NONSPACE_AFTER.match(old, o1, min(segments[k + 1][2], o1 + EXCERPT)).group()) if k + 1 < len(segments) else 0
                 edits[k] = Edit(part, o0, o1, n0, n1, old[o0:o1], new[n0:n1], o0 - left, old[o0 - left : o1 + right], new[n0 - left : n1 + right])
         self.edits = list(edits.values())
         self.unchanged = [Unchanged(o0, o1, n0, edits.get(k - 1), edits.get(k + 1))
@@ -165,7 +166,7 @@ def stale_difference(seen: dict[str, str], article: dict) -> str:
 
 def first_difference(old: str, new: str) -> str:
     """Where two versions of a text first differ, with a short excerpt of each side."""
-    i = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    i = len(os.path.commonprefix([old, new]))
     start = max(0, i - EXCERPT // 2)
 
     def excerpt(text: str) -> str:
