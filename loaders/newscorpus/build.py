@@ -48,7 +48,8 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
     }
     if config == "documents":
         return Features({**article, "entities": span, "title_entities": span, "topics": topics,
-                         "annotators": Value("int32"), "resolution": Value("string"), "entity_agreement": Value("float32"), **relations})
+                         "annotators": Value("int32"), "resolution": Value("string"), "entity_agreement": Value("float32"), **relations,
+                         "carried_forward": Value("bool")})
     if config == "ner":
         return Features({"id": Value("string"), "article_id": Value("string"), "part": Value("string"), "paragraph": Value("int32"),
                          "tokens": List(Value("string")), "token_start": List(Value("int32")), "token_end": List(Value("int32")),
@@ -59,7 +60,8 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
         return Features({"article_id": Value("string"), "task_id": Value("int64"), "annotation_id": Value("int64"),
                          "annotator": Value("string"), "ground_truth": Value("bool"), "was_cancelled": Value("bool"),
                          "entities": span, "title_entities": span, "topics": topics, "export": Value("string"), **relations,
-                         "review": Value("bool"), "parent_prediction": {"id": Value("int64"), "model_version": Value("string")}})
+                         "review": Value("bool"), "parent_prediction": {"id": Value("int64"), "model_version": Value("string")},
+                         "carried_forward": Value("bool")})
     raise ValueError(f"unknown config {config!r}")
 
 
@@ -226,7 +228,7 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         return [{**self._article_fields(record), "entities": self._spans(gold["entities"]),
                  "title_entities": self._spans(gold["title_entities"]), "topics": self._topics(gold["topics"]),
                  "annotators": gold["annotators"], "resolution": gold["method"], "entity_agreement": gold["entity_agreement"],
-                 **self._relations(gold["entities"], gold["relations"])}]
+                 **self._relations(gold["entities"], gold["relations"]), "carried_forward": gold["carried_forward"]}]
 
     def _ner_rows(self, record: dict, resolved) -> list[dict]:
         if resolved is None or resolved[0]["method"] == "none":
@@ -248,4 +250,4 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
                  "entities": self._spans(a["entities"]), "title_entities": self._spans(a["title_entities"]),
                  "topics": self._topics(a["topics"]), "export": a["export"],
                  **self._relations(a["entities"], a["relations"]),
-                 "review": a["review"], "parent_prediction": a["parent_prediction"]} for a in resolved[1]]
+                 "review": a["review"], "parent_prediction": a["parent_prediction"], "carried_forward": a["carried_forward"]} for a in resolved[1]]

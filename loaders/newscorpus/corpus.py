@@ -39,6 +39,17 @@ def iter_articles(layout: Layout) -> Iterator[dict]:
                 yield record
 
 
+def articles_by_id(layout: Layout, ids: set[str]) -> dict[str, dict]:
+    """The records of the given articles (the first of each id), in one pass over the corpus."""
+    found: dict[str, dict] = {}
+    if not ids:
+        return found
+    for record in iter_articles(layout):
+        if isinstance(record, dict) and record.get("id") in ids and record["id"] not in found:
+            found[record["id"]] = record
+    return found
+
+
 def shard_name(source: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-") or "articles"
 

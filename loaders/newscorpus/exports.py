@@ -17,6 +17,8 @@ import msgspec
 import orjson
 
 from . import progress
+from .carry import TaskChange, stale_difference
+from .corpus import articles_by_id
 from .files import BOM, EXPORT_LIMIT, decode_bytes, duplicate_key, duplicate_key_problem, is_utf8, read_bounded
 from .layout import Layout
 from .problems import Problem, Report
@@ -75,6 +77,7 @@ class AnnotationRecord:
     relations: list[Relation] = field(default_factory=list)
     review: bool = False  # an annotation of a review task (`studio review`): it adjudicates the article
     parent_prediction: PredictionRef | None = None
+    carried_forward: bool = False  # the task's text was corrected since; the spans were moved onto the corpus text
 
 
 @dataclass(frozen=True)
@@ -301,12 +304,14 @@ class TaskOutcome:
     task_id: int
     current: bool | None  # None: the article is not in the corpus
     records: list[AnnotationRecord]
+    seen: dict[str, str] | None = None  # a stale task's title and text, as its annotators saw them
 
 
-def iter_current_annotations(
+def iter_export_tasks(
     layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, exports: list[Path] | None = None
-) -> Iterator[tuple[str, list[AnnotationRecord]]]:
-    """(article id, its annotations) from the newest export that has the article, newest export first.
+) -> Iterator[tuple[str, dict[tuple[str, bool], list[TaskOutcome]]]]:
+    """(export file, (article id, review task?) -> its tasks in that file), newest export first, each
+    article from the newest export that has it.
 
     An older export's tasks for an article that a newer export also has are superseded whole: Label
     Studio exports are snapshots of the project, so the newest one is the truth. Review tasks
@@ -356,25 +361,89 @@ def iter_current_annotations(
             records, task_problems = reader.read(index, task)
             report.extend(task_problems)
             digest = corpus.get(article_id)
-            outcomes.setdefault(key, []).append(TaskOutcome(index, task["id"], is_current(task, digest) if digest else None, records))
-        for (article_id, _), article_tasks in outcomes.items():
-            has_current = any(t.current for t in article_tasks)
-            records = []
-            for outcome in article_tasks:
-                if outcome.current is None:
-                    report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=outcome.task_id, pointer=f"/{outcome.index}/data/article_id"))
-                elif not outcome.current:
-                    code = "stale-task-superseded" if has_current else "stale-task"
-                    report.add(Problem(code, file, f"the text or title of article {article_id!r} changed after this task was pushed; push it again and re-annotate", task=outcome.task_id, pointer=f"/{outcome.index}/data/text"))
-                else:
-                    records.extend(outcome.records)
-            report.counts["annotations"] += len(records)
-            if records:
-                yield article_id, records
+            current = is_current(task, digest) if digest else None
+            seen = {part: task["data"][part] for part in ("title", "text") if part in task["data"]} if current is False else None
+            outcomes.setdefault(key, []).append(TaskOutcome(index, task["id"], current, records, seen))
+        del items
+        yield file, outcomes
         claimed.update(outcomes)
         if superseded:
             report.add(Problem("annotation-superseded", file, f"{superseded} tasks are superseded by newer exports"))
-        del items, outcomes  # before the next file is read: peak memory is one export, not two
+        del outcomes  # before the next file is read: peak memory is one export, not two
+
+
+def iter_current_annotations(
+    layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report,
+    exports: list[Path] | None = None, carry: bool = True,
+) -> Iterator[tuple[str, list[AnnotationRecord]]]:
+    """(article id, its annotations) from the newest export that has the article, newest export first.
+
+    `carry`: whether the labels of a stale task (its article corrected since) are carried to the
+    corpus text (see carry.py) or the task is an error.
+    """
+    for file, outcomes in iter_export_tasks(layout, taxonomy, corpus, report, exports):
+        stale = {article_id for (article_id, _), tasks in outcomes.items() if any(t.current is False for t in tasks)}
+        articles = articles_by_id(layout, stale) if stale else {}
+        for (article_id, _), tasks in outcomes.items():
+            records = current_records(file, article_id, tasks, articles.get(article_id), report, carry)
+            report.counts["annotations"] += len(records)
+            if records:
+                yield article_id, records
+
+
+def current_records(file: str, article_id: str, tasks: list[TaskOutcome], article: dict | None, report: Report, carry: bool) -> list[AnnotationRecord]:
+    """The records that stand for an article in one export; stale tasks are superseded, carried or refused.
+
+    A current task that someone has submitted supersedes the article's stale tasks. Otherwise the
+    stale tasks' labels are carried to the corpus text when every span can be; when some cannot,
+    that is an error unless the article has been pushed again (a current task awaits annotation).
+    """
+    current = [t for t in tasks if t.current]
+    records = [r for t in current for r in t.records]
+    for task in tasks:
+        if task.current is None:
+            report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=task.task_id, pointer=f"/{task.index}/data/article_id"))
+    stale = [t for t in tasks if t.current is False]
+    submitted = any(not r.cancelled for r in records)
+    if not stale:
+        return records
+    if submitted or (current and not carry):
+        for task in stale:
+            report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported ({stale_difference(task.seen, article)}); "
+                               f"task {current[0].task_id} of the same export has the current text", task=task.task_id, pointer=f"/{task.index}/data"))
+        return records
+    if not carry:
+        for task in stale:
+            report.add(Problem("stale-task", file, f"article {article_id!r} changed after this task was exported: {stale_difference(task.seen, article)}; "
+                               "carrying labels forward is switched off (corpus/release.json), so push it again and re-annotate",
+                               task=task.task_id, pointer=f"/{task.index}/data"))
+        return records
+    carried, lost = [], []
+    changes = [(task, TaskChange.between(task.seen, article)) for task in stale]
+    for task, change in changes:
+        for record in task.records:
+            moved, lost_spans = change.carry(record)
+            carried.append(moved)
+            lost.extend((task, lost_span) for lost_span in lost_spans)
+    if not lost:
+        for task, change in changes:
+            spans = sum(len(r.entities) + len(r.title_entities) for r in task.records)
+            report.add(Problem("carried-forward", file, f"article {article_id!r} changed after this task was exported; its {spans} spans and its topics "
+                               f"are carried to the corpus text through {change.describe()}", task=task.task_id, pointer=f"/{task.index}/data"))
+        return records + carried
+    if current:
+        for task in stale:
+            report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported and {len(lost)} of its spans "
+                               f"touch the edits; task {current[0].task_id} of the same export has the current text and awaits annotation", task=task.task_id, pointer=f"/{task.index}/data"))
+        return records
+    by_span: dict[tuple, list] = {}
+    for task, lost_span in lost:
+        by_span.setdefault((task.task_id, task.index, lost_span.part, lost_span.span, lost_span.edit), []).append(lost_span.annotation_id)
+    for (task_id, index, part, span, edit), annotation_ids in by_span.items():
+        report.add(Problem("span-not-carried", file, f"span {span.start}-{span.end} {span.text!r} ({span.label}) of annotation {', '.join(map(str, annotation_ids))} "
+                           f"touches the edit at {edit.describe()}, so it cannot be carried to the corpus text; "
+                           "`newscorpus studio push` sends the article again with the spans that can be carried as a prediction", task=task_id, pointer=f"/{index}/data/{part}"))
+    return records
 
 
 def is_current(task: dict, digest: ArticleDigest) -> bool:

@@ -45,6 +45,7 @@ class Resolved:
     topics: list[str]
     entity_agreement: float | None
     relations: list[Relation]
+    carried_forward: bool  # the labels come from tasks of an earlier text, moved onto the corpus text
 
 
 def span_f1(a: set, b: set) -> float:
@@ -180,6 +181,7 @@ def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counte
         topics=sorted(set(chosen)),
         entity_agreement=agreement,
         relations=sorted(set(relations), key=lambda r: (span_order(r.head), span_order(r.tail), r.label)),
+        carried_forward=any(r.carried_forward for r in voters),
     )
 
 
@@ -235,6 +237,8 @@ class Resolver:
         voters, reviews = voters_and_reviews(records)
         self.agreement.add(voters)
         resolved = resolve_gold(article_id, voters, self.counts, reviews)
+        if resolved.carried_forward and resolved.method != "none":
+            self.counts["articles_carried_forward"] += 1
         if article_id not in self.stored:
             self.stored.add(article_id)
             self.store.put(article_id, resolved, records)

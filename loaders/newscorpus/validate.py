@@ -12,6 +12,7 @@ from collections.abc import Callable
 from . import progress
 from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations, text_digest
 from .corpus import iter_shard
+from .files import read_checked_json
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
@@ -53,6 +54,16 @@ def check_corpus(layout: Layout, report: Report, on_article: ArticleSink | None 
     return digests
 
 
+def carries_stale_tasks(layout: Layout, report: Report) -> bool:
+    """The corpus's choice for tasks whose article changed since export: `stale_tasks` in
+    corpus/release.json, "carry" (the default) or "error"."""
+    if not layout.release_settings_path.exists():
+        return True
+    settings, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
+    report.extend(problems)
+    return settings is None or settings.get("stale_tasks", "carry") == "carry"
+
+
 def validate(
     layout: Layout, on_annotations: AnnotationSink | None = None, on_article: ArticleSink | None = None
 ) -> tuple[Report, Taxonomy | None]:
@@ -67,8 +78,9 @@ def validate(
         digests = check_corpus(layout, report, on_article)
     if taxonomy is None:
         return report, None
+    carry = carries_stale_tasks(layout, report)
     with progress.stage("checking annotations", total=progress.total_bytes(layout.exports()), unit="tasks"):
-        for article_id, records in iter_current_annotations(layout, taxonomy, digests, report):
+        for article_id, records in iter_current_annotations(layout, taxonomy, digests, report, carry=carry):
             if on_annotations is not None:
                 on_annotations(article_id, records)
     return report, taxonomy

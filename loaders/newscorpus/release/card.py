@@ -338,6 +338,9 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         f"Topic agreement (Krippendorff's alpha, nominal): {fmt(agreement.topic_alpha)}. "
         f"Articles adjudicated by a reviewer: {stats['resolved_adjudicated']}.",
         "",
+        f"Articles whose labels were carried forward onto a corrected text (`carried_forward`): {stats['articles_carried_forward']}. "
+        "Their spans were annotated on an earlier version of the article and moved through a character diff; each one lies in text that did not change.",
+        "",
         table(["count", "value"], [[k, stats[k]] for k in resolution_keys]),
         "",
         "#### Who are the annotators?",

@@ -64,8 +64,10 @@ def topics_result(taxonomy: Taxonomy, topics: Iterable[str], note: str | None = 
     return result
 
 
-def prediction_results(taxonomy: Taxonomy, spans: Iterable[PredictedSpan] = (), topics: Iterable[str] = (), topics_note: str | None = None) -> list[dict]:
-    """Spans and topics as the `result` of a Label Studio prediction: the one place this conversion lives.
+def prediction_results(taxonomy: Taxonomy, spans: Iterable[PredictedSpan] = (), topics: Iterable[str] = (), topics_note: str | None = None,
+                       relations: Iterable = ()) -> list[dict]:
+    """Spans, topics and relations (between text spans) as the `result` of a Label Studio prediction:
+    the one place this conversion lives.
 
     Title spans are dropped when the taxonomy labels no title (there is no control to put them on).
     """
@@ -73,6 +75,8 @@ def prediction_results(taxonomy: Taxonomy, spans: Iterable[PredictedSpan] = (), 
     topics = sorted(set(topics))
     if topics:
         results.append(topics_result(taxonomy, topics, topics_note))
+    results += [{"from_id": region_id("text", r.head), "to_id": region_id("text", r.tail), "type": "relation",
+                 "direction": "right", "labels": [r.label]} for r in relations]
     return results
 
 

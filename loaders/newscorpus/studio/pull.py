@@ -15,7 +15,7 @@ from ..exports import iter_current_annotations
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..taxonomy import load_taxonomy
-from ..validate import check_corpus
+from ..validate import carries_stale_tasks, check_corpus
 from .client import Studio
 from .review import review_project_title
 
@@ -61,8 +61,9 @@ def pull_project(layout: Layout, studio: Studio, project, stamp: str) -> Path | 
         report = Report()
         with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
             digests = check_corpus(layout, report)
+        carry = carries_stale_tasks(layout, report)
         with progress.stage("checking annotations", total=progress.total_bytes([staged]), unit="tasks"):
-            for _ in iter_current_annotations(layout, load_taxonomy(layout), digests, report, exports=[staged]):
+            for _ in iter_current_annotations(layout, load_taxonomy(layout), digests, report, exports=[staged], carry=carry):
                 pass
         if not report.valid:
             raise InputError(report, "the export was not written: it does not validate")

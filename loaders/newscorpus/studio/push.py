@@ -1,5 +1,10 @@
 """`studio push`: one task per article that is new or changed since it was last pushed, with
-predictions attached when asked (from the corpus's own gold, from a model's JSONL file)."""
+predictions attached: the labels that carry onto a corrected article's new text (carry.py), and,
+when asked, the corpus's own gold and a model's JSONL file.
+
+A corrected article's carried labels are resolved as a release would resolve them, so the
+annotator confirms and fixes instead of redrawing; the submission then supersedes the old task.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import progress
-from ..exports import text_digest
-from ..corpus import iter_articles
+from ..carry import TaskChange
+from ..corpus import articles_by_id, iter_articles
+from ..exports import ArticleDigest, iter_export_tasks, text_digest
 from ..layout import Layout
 from ..problems import InputError, Problem, Report
-from ..resolve import resolve_gold, voters_and_reviews
+from ..resolve import latest_per_annotator, resolve_gold, voters_and_reviews
 from ..taxonomy import Taxonomy, load_taxonomy
 from ..validate import check_corpus, valid_annotations
 from .client import Studio
@@ -21,6 +27,7 @@ from .config import labeling_config
 from .predictions import (
     GOLD_MODEL_VERSION,
     FilePrediction,
+    PredictedSpan,
     GoldDocument,
     GoldLexicon,
     check_against_article,
@@ -79,7 +86,7 @@ def push(layout: Layout, project_title: str, studio: Studio | None = None, pre_a
     """Import one task per article that is new or whose text or title changed, with its predictions."""
     studio = studio or Studio()
     taxonomy = load_taxonomy(layout)
-    from_file, report = checked_file_predictions(layout, taxonomy, predictions_file)
+    from_file, digests, report = checked_file_predictions(layout, taxonomy, predictions_file)
     if not report.valid:
         bad_predictions = predictions_file and any(p.file == layout.relative(predictions_file) for p in report.errors)
         raise InputError(report, "nothing was pushed: " + ("the predictions are invalid" if bad_predictions else "the corpus is invalid"))
@@ -87,6 +94,9 @@ def push(layout: Layout, project_title: str, studio: Studio | None = None, pre_a
     project = studio.ensure_project(project_title, labeling_config(taxonomy))
     with progress.stage("listing tasks", unit="tasks"):
         existing = studio.task_keys(project.id, task_key)
+    pending = {r["id"] for r in iter_articles(layout) if push_key(r["id"], r["text"], r["title"]) not in existing}
+    with progress.stage("carrying labels forward", total=progress.total_bytes(layout.exports()), unit="tasks"):
+        carried = carried_predictions(layout, taxonomy, digests, pending) if pending else {}
     summary, versions = PushSummary(), set()
 
     def new_tasks():
@@ -96,7 +106,8 @@ def push(layout: Layout, project_title: str, studio: Studio | None = None, pre_a
                 summary.predictions_not_sent += len(from_file.get(record["id"], []))
                 continue
             task = {"data": {"article_id": record["id"], "title": record["title"], "text": record["text"]}}
-            predictions = article_predictions(record, taxonomy, lexicon, min_score, from_file.get(record["id"], []))
+            predictions = [carried[record["id"]]] if record["id"] in carried else []
+            predictions += article_predictions(record, taxonomy, lexicon, min_score, from_file.get(record["id"], []))
             if predictions:
                 task["predictions"] = predictions
                 versions.update(p["model_version"] for p in predictions)
@@ -122,8 +133,8 @@ def article_predictions(record: dict, taxonomy: Taxonomy, lexicon: GoldLexicon |
     return predictions
 
 
-def checked_file_predictions(layout: Layout, taxonomy: Taxonomy, path: Path | None) -> tuple[dict[str, list[FilePrediction]], Report]:
-    """The corpus checked, and with it the predictions file, if any: every span against its article."""
+def checked_file_predictions(layout: Layout, taxonomy: Taxonomy, path: Path | None) -> tuple[dict[str, list[FilePrediction]], dict[str, ArticleDigest], Report]:
+    """The corpus checked (its digests), and with it the predictions file, if any: every span against its article."""
     report = Report()
     found, problems = read_prediction_file(layout, path, taxonomy) if path else ({}, [])
     report.extend(problems)
@@ -136,13 +147,35 @@ def checked_file_predictions(layout: Layout, taxonomy: Taxonomy, path: Path | No
             report.extend(problems)
 
     with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
-        check_corpus(layout, report, on_article=check)
+        digests = check_corpus(layout, report, on_article=check)
     for article_id in sorted(found.keys() - checked.keys()):
         first = found[article_id][0]
         report.add(Problem("prediction-unknown-article", file, f"article {article_id!r} is not in the corpus", line=first.line, pointer="/article_id"))
     if path:
         report.counts["predictions"] = sum(len(v) for v in found.values())
-    return checked, report
+    return checked, digests, report
+
+
+def carried_predictions(layout: Layout, taxonomy: Taxonomy, digests: dict[str, ArticleDigest], pending: set[str]) -> dict[str, dict]:
+    """article id -> a Label Studio prediction, for each pending article that its newest export holds
+    only as stale tasks: the spans that carry (those touching an edit are left for the annotator)."""
+    found = {}
+    for file, outcomes in iter_export_tasks(layout, taxonomy, digests, Report()):
+        stale_tasks = {}
+        for (article_id, review), tasks in outcomes.items():
+            submitted = any(not r.cancelled for t in tasks if t.current for r in t.records)
+            if article_id in pending and not review and not submitted:
+                stale_tasks[article_id] = [t for t in tasks if t.current is False]
+        articles = articles_by_id(layout, {a for a, tasks in stale_tasks.items() if tasks})
+        for article_id, article in articles.items():
+            stale = stale_tasks[article_id]
+            moved = [TaskChange.between(t.seen, article).carry(r)[0] for t in stale for r in t.records]
+            gold = resolve_gold(article_id, latest_per_annotator(moved), Counter())
+            if gold.method != "none":
+                spans = [PredictedSpan("title", s) for s in gold.title_entities] + [PredictedSpan("text", s) for s in gold.entities]
+                source = f"carried-forward:{file}#" + "+".join(f"task{t.task_id}" for t in stale)
+                found[article_id] = prediction(source, prediction_results(taxonomy, spans, gold.topics, relations=gold.relations))
+    return found
 
 
 def gold_lexicon(layout: Layout, taxonomy: Taxonomy) -> GoldLexicon:
