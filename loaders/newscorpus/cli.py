@@ -14,8 +14,9 @@ from .layout import Layout
 from .problems import CommandError, InputError, Problem, Report
 from .redact import redact
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__)
-studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, review, serve.")
+# Help texts are plain text: rich markup would swallow patterns such as [a-z0-9].
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
+studio_app = typer.Typer(no_args_is_help=True, help="Label Studio: config, push, pull, review, serve.", rich_markup_mode=None)
 app.add_typer(studio_app, name="studio")
 
 RootOption = Annotated[Path, typer.Option("--root", help="The corpus folder (holds corpus/, annotations/, schema/).")]
