@@ -8,6 +8,7 @@ tests/catalogue/expected.json holds the outcome each must produce.
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -50,6 +51,15 @@ def test_a_rejected_input_fails_with_its_place_named_and_writes_nothing(name, tm
     assert not layout.releases_dir.exists() or list(layout.releases_dir.iterdir()) == []
 
 
+PSEUDONYM = re.compile(r"(annotator|anonymous)-[0-9a-f]{12}")
+
+
+def same_annotator_letters(annotators: list[str]) -> list[str]:
+    """Pseudonyms as letters by first appearance: ["a", "a", "b"] says the first two rows share an annotator."""
+    letters: dict[str, str] = {}
+    return [letters.setdefault(name, "abcdefghijklmnopqrstuvwxyz"[len(letters)]) for name in annotators]
+
+
 def rows(release: Path, config: str) -> list[dict]:
     if not (release / config).exists():
         return []
@@ -84,8 +94,13 @@ def test_an_unusual_input_is_compiled_as_documented(name, tmp_path):
             assert row["text"][e["start"]:e["end"]] == e["text"]
         if "resolution" in expected:
             assert row["resolution"] == expected["resolution"]
+    annotations = sorted(rows(release, "annotations"), key=lambda r: (r["article_id"], r["annotation_id"]))
+    for row in annotations:
+        assert PSEUDONYM.fullmatch(row["annotator"]), row["annotator"]
     if "annotators" in expected:
-        assert sorted(r["annotator"] for r in rows(release, "annotations")) == expected["annotators"]
+        assert same_annotator_letters([r["annotator"] for r in annotations]) == expected["annotators"]
+    if "annotation_ids" in expected:
+        assert [r["annotation_id"] for r in annotations] == expected["annotation_ids"]
     stats = json.loads((release / "manifest.json").read_text())["stats"]
     for key, value in expected.get("stats", {}).items():
         assert stats[key] == value, key

@@ -91,8 +91,11 @@ def test_round_trip_through_a_real_server(corpus, label_studio):
     assert [e["text"] for e in politics["entities"]] == ["Kenya", "Nairobi"] and politics["resolution"] == "single"
 
     raw = [row for split in load_dataset(str(release), "annotations").values() for row in split]
-    assert sorted((r["annotator"], r["was_cancelled"]) for r in raw) == [
-        ("user:%d" % ana.id, False), ("user:%d" % ana.id, False), ("user:%d" % ben.id, False), ("user:%d" % cho.id, True)]
+    skipped_by_annotator: dict[str, list[bool]] = {}
+    for r in raw:
+        assert r["annotator"].startswith("annotator-")
+        skipped_by_annotator.setdefault(r["annotator"], []).append(r["was_cancelled"])
+    assert sorted(map(sorted, skipped_by_annotator.values())) == [[False], [False, False], [True]]  # ben; ana twice; cho skipped
     card = (release / "README.md").read_text()
     assert "spans_ties_dropped | 1" in card
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
 from . import progress
+from .annotators import Pseudonyms
 from .corpus import iter_shard
 from .resolve import ResolvedStore
 from .split import SPLITS
@@ -145,14 +146,16 @@ class BuildPlan:
     taxonomy: Taxonomy
     store_path: Path
     split_files: dict[str, Path]
+    pseudonyms: Pseudonyms  # the only annotator names a release carries
     description: str = ""
     license: str = ""
     max_shard_bytes: int = 500_000_000
     max_row_group_bytes: int = 100_000_000
 
     @classmethod
-    def from_release_settings(cls, settings: dict, taxonomy: Taxonomy, store_path: Path, split_files: dict[str, Path]) -> "BuildPlan":
-        return cls(taxonomy, store_path, split_files, settings["description"], settings["license"],
+    def from_release_settings(cls, settings: dict, taxonomy: Taxonomy, store_path: Path, split_files: dict[str, Path],
+                              pseudonyms: Pseudonyms) -> "BuildPlan":
+        return cls(taxonomy, store_path, split_files, pseudonyms, settings["description"], settings["license"],
                    int(settings.get("max_shard_mb", 500) * 1e6), int(settings.get("max_row_group_mb", 100) * 1e6))
 
 
@@ -246,7 +249,7 @@ class NewsCorpus(datasets.ArrowBasedBuilder):
         if resolved is None:
             return []
         return [{"article_id": a["article_id"], "task_id": a["task_id"], "annotation_id": a["annotation_id"],
-                 "annotator": a["annotator"], "ground_truth": a["ground_truth"], "was_cancelled": a["cancelled"],
+                 "annotator": self.plan.pseudonyms.of(a["annotator"], a["article_id"]), "ground_truth": a["ground_truth"], "was_cancelled": a["cancelled"],
                  "entities": self._spans(a["entities"]), "title_entities": self._spans(a["title_entities"]),
                  "topics": self._topics(a["topics"]), "export": a["export"],
                  **self._relations(a["entities"], a["relations"]),

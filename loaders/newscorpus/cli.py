@@ -97,9 +97,13 @@ def build(
     from .release.build import build_release
 
     layout = Layout(root)
+    had_key = layout.pseudonym_key_path.exists()
     with progress.show(quiet):
         target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
     typer.echo(f"built {target}")
+    if not had_key:
+        typer.echo(f"created {layout.relative(layout.pseudonym_key_path)}, the key of the annotators' pseudonyms: "
+                   "commit it (later releases need it to keep the same pseudonyms) and never publish it", err=True)
 
 
 @app.command()

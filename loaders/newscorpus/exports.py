@@ -8,6 +8,7 @@ with a warning. Nothing is ever re-aligned by searching the text.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import product
@@ -17,12 +18,13 @@ import msgspec
 import orjson
 
 from . import progress
+from .annotators import annotator_identity
 from .carry import TaskChange, stale_difference
 from .corpus import articles_by_id
 from .files import BOM, EXPORT_LIMIT, decode_bytes, duplicate_key, duplicate_key_problem, is_utf8, read_bounded
 from .layout import Layout
 from .problems import Problem, Report
-from .schemas import SchemaCheck
+from .schemas import SchemaCheck, json_pointer
 from .taxonomy import Taxonomy
 
 
@@ -67,7 +69,7 @@ class AnnotationRecord:
     article_id: str
     task_id: int
     annotation_id: int
-    annotator: str
+    annotator: str  # annotators.annotator_identity: `user:<Label Studio user id>` or `anonymous:<annotation id>`
     ground_truth: bool
     cancelled: bool
     export: str
@@ -86,18 +88,19 @@ class ArticleDigest:
     title: bytes
 
 
-def annotator_name(completed_by) -> str:
-    if isinstance(completed_by, dict):
-        return completed_by.get("email") or f"user:{completed_by.get('id')}"
-    return f"user:{completed_by}" if completed_by is not None else "unknown"
-
-
 def utf16_to_codepoints(text: str, units: int) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")[: 2 * units].decode("utf-16-le", "ignore"))
 
 
 def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
+
+
+CONVERSION_MESSAGES = {
+    "completions-read": "{n} tasks keep their annotations under `completions` (Label Studio 0.x); read as annotations (first here)",
+    "annotation-id-derived": "{n} annotations have no id; each gets task id x 1000 + its position from 1, as Label Studio 0.x numbered them (first here)",
+    "annotator-missing": "{n} annotations name no annotator (no completed_by); each counts as an annotator of its own (first here)",
+}
 
 
 class TaskReader:
@@ -112,33 +115,67 @@ class TaskReader:
         self.span_targets = {(taxonomy.entity_control, taxonomy.entity_object): "text"}
         if taxonomy.title_control and taxonomy.title_object:
             self.span_targets[(taxonomy.title_control, taxonomy.title_object)] = "title"
+        self.conversions: dict[str, tuple[int, str]] = {}
+        self.conversion_counts: Counter = Counter()
 
-    def read(self, index: int, task: dict) -> tuple[list[AnnotationRecord], list[Problem]]:
+    def read(self, pointer: str, task: dict) -> tuple[list[AnnotationRecord], list[Problem]]:
+        """`pointer` is the task's place in the file: `/3` in a list, empty for a one-task file."""
         problems: list[Problem] = []
         data = task["data"]
+        task_id = task["id"]
         texts = {"text": data["text"], "title": data.get("title", "")}
+        key, work = self._work_of(task, task_id, pointer, problems)
         records = []
         review = is_review_task(task)
-        for a, annotation in enumerate(task.get("annotations", [])):
+        for a, annotation in enumerate(work):
+            where = f"{pointer}/{key}/{a}"
+            annotation_id = annotation.get("id")
+            if annotation_id is None:
+                annotation_id = task_id * 1000 + a + 1
+                self._convert("annotation-id-derived", task_id, where)
+            if annotation.get("completed_by") is None:
+                self._convert("annotator-missing", task_id, where)
             record = AnnotationRecord(
                 article_id=data["article_id"],
-                task_id=task["id"],
-                annotation_id=annotation["id"],
-                annotator=annotator_name(annotation.get("completed_by")),
+                task_id=task_id,
+                annotation_id=annotation_id,
+                annotator=annotator_identity(annotation.get("completed_by"), annotation_id),
                 ground_truth=bool(annotation.get("ground_truth", False)),
-                cancelled=bool(annotation.get("was_cancelled", False)),
+                cancelled=bool(annotation.get("was_cancelled", False) or annotation.get("skipped", False)),
                 export=self.file,
                 review=review,
                 parent_prediction=parent_prediction(annotation, task),
             )
-            pointer = f"/{index}/annotations/{a}/result"
             regions: dict[str, tuple[str, list[Span]]] = {}
             for r, result in enumerate(annotation["result"]):
-                self._read_result(result, f"{pointer}/{r}", task["id"], texts, record, problems, regions)
+                self._read_result(result, f"{where}/result/{r}", task_id, texts, record, problems, regions)
             if self.relation_labels:
-                self._read_relations(annotation["result"], pointer, task["id"], regions, record, problems)
+                self._read_relations(annotation["result"], f"{where}/result", task_id, regions, record, problems)
             records.append(record)
         return records, problems
+
+    def _work_of(self, task: dict, task_id: int, pointer: str, problems: list[Problem]) -> tuple[str, list]:
+        """The task's annotations: Label Studio 0.x kept them under `completions`; both keys are read only when equal."""
+        if "completions" not in task:
+            return "annotations", task.get("annotations", [])
+        if "annotations" not in task:
+            self._convert("completions-read", task_id, f"{pointer}/completions")
+            return "completions", task["completions"]
+        if task["annotations"] != task["completions"]:
+            problems.append(Problem("completions-conflict", self.file, "the task has both `annotations` and `completions` and they differ: "
+                                    "Label Studio writes one or the other; export the project again", task=task_id, pointer=pointer))
+            return "annotations", []
+        return "annotations", task["annotations"]
+
+    def _convert(self, code: str, task_id: int, pointer: str) -> None:
+        """Counts one conversion; the file reports each kind once, at its first place."""
+        if code not in self.conversions:
+            self.conversions[code] = (task_id, pointer)
+        self.conversion_counts[code] += 1
+
+    def conversion_problems(self) -> list[Problem]:
+        return [Problem(code, self.file, CONVERSION_MESSAGES[code].format(n=self.conversion_counts[code]), task=task_id, pointer=pointer)
+                for code, (task_id, pointer) in self.conversions.items()]
 
     def _read_result(self, result, pointer, task_id, texts, record, problems, regions) -> None:
         def report(code, message, where=""):
@@ -258,10 +295,21 @@ def parent_prediction(annotation: dict, task: dict) -> PredictionRef | None:
     return PredictionRef(parent, next((v for v in versions if isinstance(v, str)), None))
 
 
-def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[list | None, list[Problem]]:
-    """The export's tasks as undecoded byte slices, so a file is never held as Python objects whole.
+@dataclass
+class ExportTasks:
+    """An export's tasks as undecoded byte slices, and where each lies in the file."""
 
-    A file that is not a JSON list is parsed in full, only to say precisely what is wrong with it.
+    items: list
+    single: bool = False  # the file is one task object (Label Studio 0.x wrote one per file), read as a one-task list
+
+    def place(self, index: int) -> tuple:
+        return () if self.single else (index,)
+
+
+def split_export(path: Path, file: str) -> tuple[ExportTasks | None, list[Problem]]:
+    """The export's tasks, so a file is never held as Python objects whole.
+
+    A file that is not a JSON list is parsed in full: it is one task object, or it is refused.
     """
     raw, problem = read_bounded(path, file, EXPORT_LIMIT)
     if problem:
@@ -269,18 +317,31 @@ def split_export(path: Path, file: str, export_schema: SchemaCheck) -> tuple[lis
     try:
         if raw.startswith(BOM) or not is_utf8(raw):
             raise ValueError
-        return msgspec.json.decode(raw, type=list[msgspec.Raw]), []
+        return ExportTasks(msgspec.json.decode(raw, type=list[msgspec.Raw])), []
     except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
         document, problem = decode_bytes(raw, file)
         if problem:
             return None, [problem]
-        return None, [Problem("schema-error", file, message, pointer=pointer) for pointer, message in export_schema.errors(document)]
+    if isinstance(document, list):
+        return ExportTasks([orjson.dumps(task) for task in document]), []
+    if isinstance(document, dict) and "data" in document:
+        return ExportTasks([raw], single=True), []
+    return None, [Problem("schema-error", file, f"the top level is {describe_json(document)}; a Label Studio JSON export is "
+                                                 "a list of tasks, or one task object with `data` (Label Studio 0.x)")]
+
+
+def describe_json(value) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(repr(k) for k in list(value)[:5]) + (", ..." if len(value) > 5 else "")
+        return f"an object with keys {keys}" if value else "an empty object"
+    kinds = {str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 INT64_MAX = 2**63 - 1
 
 
-def not_whole_numbers(task: dict, index: int) -> list[tuple[str, str]]:
+def not_whole_numbers(task: dict, pointer: str) -> list[tuple[str, str]]:
     """The schema's `integer` accepts 3.0 and numbers past 64 bits (orjson reads those as floats);
     ids go into int64 columns and offsets slice text, so both must be Python ints that fit."""
     def check(value, pointer):
@@ -288,19 +349,20 @@ def not_whole_numbers(task: dict, index: int) -> list[tuple[str, str]]:
             found.append((pointer, f"expected a whole number from 0 to {INT64_MAX} written without a decimal point or exponent, found {value!r}"))
 
     found: list[tuple[str, str]] = []
-    check(task["id"], f"/{index}/id")
-    for a, annotation in enumerate(task.get("annotations", [])):
-        check(annotation["id"], f"/{index}/annotations/{a}/id")
-        for r, result in enumerate(annotation["result"]):
-            if result["type"] == "labels":
-                for key in ("start", "end"):
-                    check(result["value"][key], f"/{index}/annotations/{a}/result/{r}/value/{key}")
+    check(task["id"], f"{pointer}/id")
+    for work in ("annotations", "completions"):
+        for a, annotation in enumerate(task.get(work, [])):
+            check(annotation.get("id"), f"{pointer}/{work}/{a}/id")  # missing: derived by TaskReader
+            for r, result in enumerate(annotation["result"]):
+                if result["type"] == "labels":
+                    for key in ("start", "end"):
+                        check(result["value"][key], f"{pointer}/{work}/{a}/result/{r}/value/{key}")
     return found
 
 
 @dataclass
 class TaskOutcome:
-    index: int
+    pointer: str  # the task's place in its file
     task_id: int
     current: bool | None  # None: the article is not in the corpus
     records: list[AnnotationRecord]
@@ -309,9 +371,9 @@ class TaskOutcome:
 
 def iter_export_tasks(
     layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, exports: list[Path] | None = None
-) -> Iterator[tuple[str, dict[tuple[str, bool], list[TaskOutcome]]]]:
-    """(export file, (article id, review task?) -> its tasks in that file), newest export first, each
-    article from the newest export that has it.
+) -> Iterator[tuple[str, dict[tuple[str, bool], list[TaskOutcome]], Counter]]:
+    """(export file, (article id, review task?) -> its tasks in that file, tasks left out by why),
+    newest export first, each article from the newest export that has it.
 
     An older export's tasks for an article that a newer export also has are superseded whole: Label
     Studio exports are snapshots of the project, so the newest one is the truth. Review tasks
@@ -320,56 +382,63 @@ def iter_export_tasks(
     decoded, checked and reduced to plain records on its own; one file's records are kept until
     the file is done, because an article's tasks may lie anywhere in it.
     """
-    export_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"))
     task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
     claimed: set[tuple[str, bool]] = set()  # (article id, review task?)
     for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
-        items, problems = split_export(path, file, export_schema)
+        export, problems = split_export(path, file)
         report.extend(problems)
-        if items is None:
+        if export is None:
             continue
-        report.counts["tasks"] += len(items)
+        report.counts["tasks"] += len(export.items)
         reader = TaskReader(taxonomy, file)
         outcomes: dict[tuple[str, bool], list[TaskOutcome]] = {}
-        superseded = 0
-        for index, item in enumerate(items):
+        left_out: Counter = Counter()
+        for index, item in enumerate(export.items):
             progress.advance(1, len(item))
+            place = export.place(index)
+            pointer = json_pointer(place)
             try:
                 task = orjson.loads(memoryview(item))
             except orjson.JSONDecodeError as err:  # msgspec split the list; orjson is stricter about numbers (1e400)
-                report.add(Problem("json-error", file, err.msg, pointer=f"/{index}"))
+                report.add(Problem("json-error", file, err.msg, pointer=pointer))
+                left_out["invalid"] += 1
                 continue
             task_id = task.get("id") if isinstance(task, dict) and type(task.get("id")) is int else None
             key = duplicate_key(bytes(item), task)
             if key is not None:
-                report.add(duplicate_key_problem(key, file, task=task_id, pointer=f"/{index}"))
+                report.add(duplicate_key_problem(key, file, task=task_id, pointer=pointer))
+                left_out["invalid"] += 1
                 continue
-            errors = task_schema.errors(task, prefix=(index,))
+            errors = task_schema.errors(task, prefix=place)
             if errors:
-                report.extend(Problem("schema-error", file, message, task=task_id, pointer=pointer) for pointer, message in errors)
+                report.extend(Problem("schema-error", file, message, task=task_id, pointer=where) for where, message in errors)
+                left_out["invalid"] += 1
                 continue
-            errors = not_whole_numbers(task, index)
+            errors = not_whole_numbers(task, pointer)
             if errors:
-                report.extend(Problem("number-error", file, message, task=task_id, pointer=pointer) for pointer, message in errors)
+                report.extend(Problem("number-error", file, message, task=task_id, pointer=where) for where, message in errors)
+                left_out["invalid"] += 1
                 continue
             article_id = task["data"]["article_id"]
             key = (article_id, is_review_task(task))
             if key in claimed:
-                superseded += 1
+                left_out[SUPERSEDED] += 1
                 continue
-            records, task_problems = reader.read(index, task)
+            records, task_problems = reader.read(pointer, task)
             report.extend(task_problems)
             digest = corpus.get(article_id)
             current = is_current(task, digest) if digest else None
             seen = {part: task["data"][part] for part in ("title", "text") if part in task["data"]} if current is False else None
-            outcomes.setdefault(key, []).append(TaskOutcome(index, task["id"], current, records, seen))
-        del items
-        yield file, outcomes
+            outcomes.setdefault(key, []).append(TaskOutcome(pointer, task["id"], current, records, seen))
+        report.extend(reader.conversion_problems())
+        del export
+        yield file, outcomes, left_out
         claimed.update(outcomes)
-        if superseded:
-            report.add(Problem("annotation-superseded", file, f"{superseded} tasks are superseded by newer exports"))
         del outcomes  # before the next file is read: peak memory is one export, not two
+
+
+SUPERSEDED = "superseded by a newer export"
 
 
 def iter_current_annotations(
@@ -381,14 +450,37 @@ def iter_current_annotations(
     `carry`: whether the labels of a stale task (its article corrected since) are carried to the
     corpus text (see carry.py) or the task is an error.
     """
-    for file, outcomes in iter_export_tasks(layout, taxonomy, corpus, report, exports):
+    for file, outcomes, left_out in iter_export_tasks(layout, taxonomy, corpus, report, exports):
         stale = {article_id for (article_id, _), tasks in outcomes.items() if any(t.current is False for t in tasks)}
         articles = articles_by_id(layout, stale) if stale else {}
+        contributed = 0
+        fates = Counter(left_out)  # why tasks gave nothing, said only when the whole file gives nothing
         for (article_id, _), tasks in outcomes.items():
             records = current_records(file, article_id, tasks, articles.get(article_id), report, carry)
             report.counts["annotations"] += len(records)
+            contributed += len(records)
+            fates.update(task_fate(t) for t in tasks)
             if records:
                 yield article_id, records
+        if not contributed:  # one warning per file: this one counts the superseded tasks too
+            report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(fates)))
+        elif left_out[SUPERSEDED]:
+            report.add(Problem("annotation-superseded", file, f"{left_out[SUPERSEDED]} tasks are superseded by newer exports"))
+
+
+def task_fate(task: TaskOutcome) -> str:
+    if task.current is None:
+        return "for an article not in the corpus"
+    if task.current is False:
+        return "stale"
+    return "read" if task.records else "without annotations"
+
+
+def why_nothing(fates: Counter) -> str:
+    tasks = sum(fates.values())
+    if not tasks:
+        return "it holds no tasks"
+    return f"of its {tasks} {'task' if tasks == 1 else 'tasks'}, " + ", ".join(f"{n} {fate}" for fate, n in fates.items() if n)
 
 
 def current_records(file: str, article_id: str, tasks: list[TaskOutcome], article: dict | None, report: Report, carry: bool) -> list[AnnotationRecord]:
@@ -402,7 +494,7 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
     records = [r for t in current for r in t.records]
     for task in tasks:
         if task.current is None:
-            report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=task.task_id, pointer=f"/{task.index}/data/article_id"))
+            report.add(Problem("unknown-article", file, f"article {article_id!r} is not in the corpus", task=task.task_id, pointer=f"{task.pointer}/data/article_id"))
     stale = [t for t in tasks if t.current is False]
     submitted = any(not r.cancelled for r in records)
     if not stale:
@@ -410,13 +502,13 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
     if submitted or (current and not carry):
         for task in stale:
             report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported ({stale_difference(task.seen, article)}); "
-                               f"task {current[0].task_id} of the same export has the current text", task=task.task_id, pointer=f"/{task.index}/data"))
+                               f"task {current[0].task_id} of the same export has the current text", task=task.task_id, pointer=f"{task.pointer}/data"))
         return records
     if not carry:
         for task in stale:
             report.add(Problem("stale-task", file, f"article {article_id!r} changed after this task was exported: {stale_difference(task.seen, article)}; "
                                "carrying labels forward is switched off (corpus/release.json), so push it again and re-annotate",
-                               task=task.task_id, pointer=f"/{task.index}/data"))
+                               task=task.task_id, pointer=f"{task.pointer}/data"))
         return records
     carried, lost = [], []
     changes = [(task, TaskChange.between(task.seen, article)) for task in stale]
@@ -429,20 +521,20 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
         for task, change in changes:
             spans = sum(len(r.entities) + len(r.title_entities) for r in task.records)
             report.add(Problem("carried-forward", file, f"article {article_id!r} changed after this task was exported; its {spans} spans and its topics "
-                               f"are carried to the corpus text through {change.describe()}", task=task.task_id, pointer=f"/{task.index}/data"))
+                               f"are carried to the corpus text through {change.describe()}", task=task.task_id, pointer=f"{task.pointer}/data"))
         return records + carried
     if current:
         for task in stale:
             report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported and {len(lost)} of its spans "
-                               f"touch the edits; task {current[0].task_id} of the same export has the current text and awaits annotation", task=task.task_id, pointer=f"/{task.index}/data"))
+                               f"touch the edits; task {current[0].task_id} of the same export has the current text and awaits annotation", task=task.task_id, pointer=f"{task.pointer}/data"))
         return records
     by_span: dict[tuple, list] = {}
     for task, lost_span in lost:
-        by_span.setdefault((task.task_id, task.index, lost_span.part, lost_span.span, lost_span.edit), []).append(lost_span.annotation_id)
-    for (task_id, index, part, span, edit), annotation_ids in by_span.items():
+        by_span.setdefault((task.task_id, task.pointer, lost_span.part, lost_span.span, lost_span.edit), []).append(lost_span.annotation_id)
+    for (task_id, pointer, part, span, edit), annotation_ids in by_span.items():
         report.add(Problem("span-not-carried", file, f"span {span.start}-{span.end} {span.text!r} ({span.label}) of annotation {', '.join(map(str, annotation_ids))} "
                            f"touches the edit at {edit.describe()}, so it cannot be carried to the corpus text; "
-                           "`newscorpus studio push` sends the article again with the spans that can be carried as a prediction", task=task_id, pointer=f"/{index}/data/{part}"))
+                           "`newscorpus studio push` sends the article again with the spans that can be carried as a prediction", task=task_id, pointer=f"{pointer}/data/{part}"))
     return records
 
 

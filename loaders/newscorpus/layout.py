@@ -36,6 +36,11 @@ class Layout:
     def release_settings_path(self) -> Path:
         return self.corpus_dir / "release.json"
 
+    @property
+    def pseudonym_key_path(self) -> Path:
+        """The key of the annotators' pseudonyms: committed with the corpus, never in a release."""
+        return self.annotations_dir / "pseudonym-key.txt"
+
     def schema_path(self, name: str) -> Path:
         """The corpus's own schema file if it ships one, else the one packaged with newscorpus."""
         own = self.root / "schema" / name

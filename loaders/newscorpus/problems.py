@@ -52,6 +52,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "stale-task-superseded": ("warning", "A stale task is ignored because the same export has a current task for the article"),
     "annotation-superseded": ("warning", "An older export's tasks for an article are replaced by a newer export"),
     "prediction-unknown-article": ("error", "A prediction names an article that is not in the corpus"),
+    "completions-conflict": ("error", "A task has both `annotations` and `completions` (Label Studio 0.x), and they differ"),
+    "completions-read": ("warning", "Label Studio 0.x `completions` are read as annotations"),
+    "annotation-id-derived": ("warning", "An annotation without an id gets task id x 1000 + its position, as Label Studio 0.x numbered them"),
+    "annotator-missing": ("warning", "An annotation names no annotator; it counts as an annotator of its own"),
+    "export-contributes-nothing": ("warning", "No annotation of an export reaches the release, and the message says why"),
 }
 
 

@@ -28,6 +28,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from .. import progress
+from ..annotators import Pseudonyms, load_or_create_key
 from ..build import CONFIG_NAMES, BuildPlan, NewsCorpus
 from ..corpus import iter_articles
 from ..files import write_atomically
@@ -83,7 +84,7 @@ def pid_alive(pid: int) -> bool:
 
 
 def input_files(layout: Layout) -> list[Path]:
-    fixed = [layout.taxonomy_path, layout.release_settings_path]
+    fixed = [layout.taxonomy_path, layout.release_settings_path, layout.pseudonym_key_path]
     return [p for p in fixed if p.exists()] + layout.shards() + layout.exports()
 
 
@@ -196,7 +197,7 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
             splits = near_duplicates.assign(previous_splits)
         with progress.stage("partitioning articles", total=len(splits)):
             split_files = partition_articles(layout, splits, staging)
-        plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", split_files)
+        plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", split_files, Pseudonyms(load_or_create_key(layout)))
         release_dir = staging / "release"
         built, stats = [], Counter()
         with progress.stage("writing configs", total=len(CONFIG_NAMES) * len(splits)) as stage:

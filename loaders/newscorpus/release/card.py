@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from ..annotators import ANONYMOUS
 from ..build import NerConversion
 from ..resolve import RELATION_RULE, RULES
 from ..split import SPLITS
@@ -218,14 +219,35 @@ def example_section(context, release_dir: Path, split: str | None) -> list[str]:
     ]
 
 
+def annotator_articles(release_dir: Path) -> tuple[list[list], int]:
+    """Per pseudonymous annotator: articles annotated and articles skipped, read back from the
+    `annotations` files; anonymous annotations (one annotator each) are summed into one row."""
+    annotated, skipped = Counter(), Counter()
+    for path in sorted((release_dir / "annotations").glob("*.parquet")):
+        columns = pq.read_table(path, columns=["article_id", "annotator", "was_cancelled"])
+        for row in columns.group_by(["annotator", "was_cancelled"]).aggregate([("article_id", "count_distinct")]).to_pylist():
+            (skipped if row["was_cancelled"] else annotated)[row["annotator"]] += row["article_id_count_distinct"]
+    names = sorted(annotated.keys() | skipped.keys())
+    anonymous = [n for n in names if n.startswith(f"{ANONYMOUS}-")]
+    rows = [[f"`{n}`", annotated[n], skipped[n]] for n in names if n not in anonymous]
+    if anonymous:
+        rows.append([f"`{ANONYMOUS}-*` ({len(anonymous)}, one per annotation)", sum(annotated[n] for n in anonymous), sum(skipped[n] for n in anonymous)])
+    return rows, len(names)
+
+
 def annotator_lines(context, release_dir: Path) -> list[str]:
-    annotators = column_values(release_dir, "annotations", "annotator")
+    rows, count = annotator_articles(release_dir)
     per_article = column_values(release_dir, "documents", "annotators")
     stats = context.stats
+    anonymous = (f" An annotation that records no annotator (Label Studio 0.x) counts as an annotator of its own, `{ANONYMOUS}-` and a hash."
+                 if rows and rows[-1][0].startswith(f"`{ANONYMOUS}-") else "")
     return [
-        f"Distinct annotators: {len(annotators)}. Annotations: {stats.get('annotations', 0)}, of which {stats.get('annotations_cancelled', 0)} cancelled. "
-        "The card counts annotators and never names them; in the `annotations` config each is known only by the pseudonymous id in `annotator`.",
+        f"{count} {'annotator' if count == 1 else 'annotators'} worked on this release. Annotations: {stats.get('annotations', 0)}, "
+        f"of which {stats.get('annotations_cancelled', 0)} cancelled. The card counts annotators and never names them: in the "
+        "`annotations` config and below each appears only as `annotator-` and a keyed hash of the Label Studio user id, the same in "
+        "every release of this corpus (the key stays with the corpus and is not published)." + anonymous,
         "",
+        *([table(["annotator", "articles annotated", "articles skipped"], rows), ""] if rows else []),
         table(["voting annotators per article", "articles in documents"], [[n, per_article[n]] for n in sorted(per_article)]),
         "",
     ]

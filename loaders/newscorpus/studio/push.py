@@ -160,7 +160,7 @@ def carried_predictions(layout: Layout, taxonomy: Taxonomy, digests: dict[str, A
     """article id -> a Label Studio prediction, for each pending article that its newest export holds
     only as stale tasks: the spans that carry (those touching an edit are left for the annotator)."""
     found = {}
-    for file, outcomes in iter_export_tasks(layout, taxonomy, digests, Report()):
+    for file, outcomes, _ in iter_export_tasks(layout, taxonomy, digests, Report()):
         stale_tasks = {}
         for (article_id, review), tasks in outcomes.items():
             submitted = any(not r.cancelled for t in tasks if t.current for r in t.records)
