@@ -131,6 +131,19 @@ def test_no_email_username_or_name_of_an_annotator_is_in_any_file_of_a_release(t
     assert later[1] == earlier[1] == later[4] and later[2] == earlier[2] and set(later.values()) == set(pseudonyms)
 
 
+def test_an_export_that_gives_nothing_to_the_release_says_why(tmp_path):
+    layout = corpus(tmp_path / "c", [article("alice", ALICE)])
+    alice = span(0, 11, "PERSON", "Alice Smith")
+    write_export(layout, "20260101T000000Z.json", [task(1, article("alice", ALICE), annotation(1, 1, alice))])
+    write_export(layout, "20260201T000000Z.json", [task(1, article("alice", ALICE), annotation(1, 1, alice), annotation(2, 2, alice))])
+    write_export(layout, "20260301T000000Z.json", [])
+    report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert report["valid"] and report["checked"]["annotations"] == 2
+    said = {p["file"]: p["message"] for p in report["problems"] if p["code"] == "export-contributes-nothing"}
+    assert said == {"annotations/20260101T000000Z.json": "no annotation of this export reaches a release: of its 1 task, 1 superseded by a newer export",
+                    "annotations/20260301T000000Z.json": "no annotation of this export reaches a release: it holds no tasks"}
+
+
 def test_an_export_whose_top_level_is_neither_a_list_nor_a_task_says_so_in_a_line(tmp_path):
     layout = corpus(tmp_path / "c", [article("alice", ALICE)])
     (layout.annotations_dir / "project.json").write_text(json.dumps({"tasks": [{"id": n, "data": {"text": ALICE * 20}} for n in range(5)]}))
