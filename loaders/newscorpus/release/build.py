@@ -31,6 +31,7 @@ from ..files import read_checked_json, write_atomically
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..resolve import Resolver, ResolvedStore
+from ..settings import release_defaults
 from ..split import SPLITS, NearDuplicateIndex, SplitSettings
 from ..taxonomy import Taxonomy, check_taxonomy
 from ..validate import validate
@@ -54,6 +55,8 @@ class BuiltConfig:
 
 
 def load_release_settings(layout: Layout) -> dict:
+    if not layout.release_settings_path.exists():
+        return release_defaults()
     data, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
     if problems:
         raise InputError(Report(problems), "the release settings are invalid")
