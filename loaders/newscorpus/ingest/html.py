@@ -28,9 +28,11 @@ def article_from_html(html: bytes | str, rules: BoilerplateRules, **given) -> di
     extracted = extract_article(html, given.get("url"))
     if extracted is None:
         return None
-    text = rules.apply(normalise_text(extracted["text"]))
+    title = normalise_text(extracted.get("title", ""))
+    headline, _, body = normalise_text(extracted["text"]).partition("\n")
+    text = rules.apply(body if headline == title else f"{headline}\n{body}")  # the page's <h1> is the title, not body text
     if not text:
         return None
-    page = {"title": normalise_text(extracted.get("title", "")), "text": text,
+    page = {"title": title, "text": text,
             **{key: extracted[key] for key in ("url", "published", "authors") if key in extracted}}
     return page | {key: value for key, value in given.items() if value is not None}

@@ -140,7 +140,7 @@ def import_export(layout: Layout, paths: list[Path], options: ImportOptions) -> 
     originals: list[tuple[str, bytes]] = []
     tasks: list[tuple[str, dict]] = []
     shapes = set()
-    for path in sorted(p for given in paths for p in (sorted(given.glob("*.json")) if given.is_dir() else [given])):
+    for path in sorted(p for given in paths for p in (sorted(p for p in given.glob("*.json") if not p.name.startswith(".")) if given.is_dir() else [given])):
         file = layout.relative(path)
         try:
             raw = path.read_bytes()

@@ -92,7 +92,7 @@ def iter_jsonl_rows(raw: bytes, file: str) -> Iterator[tuple[int, dict | None, P
 
 
 def iter_csv_rows(raw: bytes, file: str) -> Iterator[tuple[int, dict | None, Problem | None]]:
-    """Rows of a CSV file with a header; the line is where the row starts (quoted fields may span lines)."""
+    """Rows of a CSV file with a header; the line is where the row starts (a quoted field may span lines)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
