@@ -57,11 +57,12 @@ class CorpusAppend:
         self.schema = SchemaCheck(layout.schema_path("article.schema.json"))
         self.records: dict[str, bytes] = {}  # id -> digest of title and text
         self.texts: dict[bytes, str] = {}  # digest of the text -> id
-        self.pending: dict[Path, list[bytes]] = {}
+        self.shards: dict[str, str] = {}  # source -> shard name
+        self.pending: dict[str, list[bytes]] = {}  # shard name -> its new lines
         self.added = self.unchanged = 0
         for record in iter_articles(layout):
-            if isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("text"), str):
-                self.records[record["id"]] = content_digest(record)
+            if isinstance(record, dict) and all(isinstance(record.get(key), str) for key in ("id", "title", "text")):
+                self.records[record["id"]] = text_digest(record["title"]) + text_digest(record["text"])
                 self.texts.setdefault(text_digest(record["text"]), record["id"])
 
     def offer(self, record: dict, file: str, line: int | None = None, task: int | None = None) -> list[Problem]:
@@ -77,33 +78,33 @@ class CorpusAppend:
         if problems:
             return problems
         article_id, digest = record["id"], text_digest(record["text"])
+        content = text_digest(record["title"]) + digest
         if article_id in self.records:
-            if self.keep_identical and self.records[article_id] == content_digest(record):
+            if self.keep_identical and self.records[article_id] == content:
                 self.unchanged += 1
                 return []
             return [problem("duplicate-id", f"article {article_id!r} is already in the corpus; ids never change, pick a new one", "/id")]
         if digest in self.texts:
             return [problem("duplicate-text", f"the text repeats article {self.texts[digest]!r} exactly", "/text")]
-        self.records[article_id] = content_digest(record)
+        self.records[article_id] = content
         self.texts[digest] = article_id
-        shard = self.layout.corpus_dir / f"{shard_name(record['source'])}.jsonl"
+        shard = self.shards.get(record["source"]) or self.shards.setdefault(record["source"], shard_name(record["source"]))
         self.pending.setdefault(shard, []).append(orjson.dumps(record) + b"\n")
         self.added += 1
         return []
 
     def write(self) -> list[Path]:
         """Each shard that gained articles: its old bytes, then the new lines, renamed into place."""
-        for path, lines in self.pending.items():
+        written = []
+        for shard, lines in self.pending.items():
+            path = self.layout.corpus_dir / f"{shard}.jsonl"
+            written.append(path)
             previous = path.read_bytes() if path.exists() else b""
             if previous and not previous.endswith(b"\n"):
                 previous += b"\n"
             write_atomically(path, [previous, *lines])
-        written, self.pending = list(self.pending), {}
+        self.pending = {}
         return written
-
-
-def content_digest(record: dict) -> bytes:
-    return text_digest(record.get("title", "")) + text_digest(record["text"])
 
 
 def add_article(layout: Layout, record: dict) -> Path:

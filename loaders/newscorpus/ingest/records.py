@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from ..files import decode_bytes
 from ..problems import Problem
 from .ids import article_id_from, id_from_value
@@ -85,7 +87,10 @@ def iter_jsonl_rows(raw: bytes, file: str) -> Iterator[tuple[int, dict | None, P
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
-        row, problem = decode_bytes(line, file, number)
+        try:  # orjson checks the UTF-8 itself; decode_bytes runs only to say what is wrong
+            row, problem = orjson.loads(line), None
+        except orjson.JSONDecodeError:
+            row, problem = decode_bytes(line, file, number)
         if problem is None and not isinstance(row, dict):
             problem = Problem("schema-error", file, f"a record is a JSON object, not {type(row).__name__}", line=number)
         yield number, (row if problem is None else None), problem
