@@ -54,7 +54,7 @@ def read_tasks(raw: bytes, file: str) -> tuple[list[dict], str]:
     if problem:
         raise InputError(Report([problem]), "nothing was imported")
     tasks = document if isinstance(document, list) else [document]
-    if not all(isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks):
+    if not tasks or not all(isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks):
         raise InputError(Report([Problem("export-shape", file, "expected a Label Studio export: a list of tasks or one task, each an object with `data`")]), "nothing was imported")
     old = any("completions" in t for t in tasks)
     return tasks, ("0.x completions" if old else "1.x annotations") + (", one task" if isinstance(document, dict) else ", list of tasks")
@@ -166,9 +166,11 @@ def import_export(layout: Layout, paths: list[Path], options: ImportOptions) -> 
         if article is None:
             continue
         report.extend(batch.offer(article, file, task=task["id"]))
-        report.extend(Problem("schema-error", file, m, task=task["id"], pointer=p) for p, m in task_schema.errors(stored, prefix=(index,)))
-        _, read_problems = TaskReader(taxonomy, file).read(index, stored)
-        report.extend(p for p in read_problems if p.severity == "error")
+        schema_errors = task_schema.errors(stored, prefix=(index,))
+        report.extend(Problem("schema-error", file, m, task=task["id"], pointer=p) for p, m in schema_errors)
+        if not schema_errors:  # the reader trusts the schema
+            _, read_problems = TaskReader(taxonomy, file).read(index, stored)
+            report.extend(p for p in read_problems if p.severity == "error")
         stored_tasks.append(stored)
     if not report.valid:
         raise InputError(report, "nothing was imported")
