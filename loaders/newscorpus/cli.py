@@ -39,8 +39,10 @@ def add(
     field: Annotated[Optional[list[str]], typer.Option("--field", help="ARTICLE_FIELD=RECORD_KEY for JSONL/CSV records, e.g. text=body (repeatable).")] = None,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Add nothing if any input is refused.")] = False,
     root: RootOption = Path("."),
+    quiet: QuietOption = False,
 ):
     """Ingest articles into corpus shards: text files, folders, JSONL/CSV records, HTML pages."""
+    from . import progress
     from .ingest.add import AddOptions, add_inputs
     from .ingest.records import FieldMap
 
@@ -56,7 +58,8 @@ def add(
         fail(f"--field: {err}", 2)
     layout = Layout(root)
     options = AddOptions(source, language, license, fields, article_id, title, url, published)
-    outcome = add_inputs(layout, paths, options, all_or_nothing)
+    with progress.show(quiet):
+        outcome = add_inputs(layout, paths, options, all_or_nothing)
     if outcome.report.problems:
         typer.echo(outcome.report.render_text(), err=True)
     shards = ", ".join(layout.relative(p) for p in outcome.shards) or "no shard"

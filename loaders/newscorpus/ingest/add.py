@@ -7,11 +7,11 @@ rest still goes in, unless the caller asks for all or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import progress
 from ..corpus import CorpusAppend
 from ..layout import Layout
 from ..problems import Problem, Report
@@ -56,25 +56,13 @@ def expand_inputs(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-@contextmanager
-def progress_bar(total: int) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr, in bytes read; off when stderr is not a terminal."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    with Progress("adding", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=console, disable=not console.is_terminal) as progress:
-        task = progress.add_task("add", total=total)
-        yield lambda done: progress.advance(task, done)
-
-
 def add_inputs(layout: Layout, paths: list[Path], options: AddOptions, all_or_nothing: bool = False) -> AddOutcome:
     rules = load_boilerplate_rules(layout, options.source)
     batch = CorpusAppend(layout)
     report = Report()
     inputs = list(expand_inputs(paths))
     sizes = {path: path.stat().st_size if path.is_file() else 0 for path in inputs}
-    with progress_bar(sum(sizes.values())) as advance:
+    with progress.stage("adding", total=sum(sizes.values())):  # the bar moves by bytes read, counts inputs and rows
         for path in inputs:
             file = layout.relative(path)
             try:
@@ -84,10 +72,10 @@ def add_inputs(layout: Layout, paths: list[Path], options: AddOptions, all_or_no
                 continue
             suffix = path.suffix.lower()
             if suffix in RECORD_SUFFIXES:
-                problems = add_records(path, raw, file, options, batch, advance)
+                problems = add_records(path, raw, file, options, batch)
             else:
                 problems = add_page(raw, file, html=suffix in HTML_SUFFIXES, options=options, rules=rules, batch=batch)
-                advance(sizes[path])
+                progress.advance(1, sizes[path])
             report.extend(problems)
             report.counts["inputs"] += 1
     report.counts["articles added"] = batch.added
@@ -96,12 +84,13 @@ def add_inputs(layout: Layout, paths: list[Path], options: AddOptions, all_or_no
     return AddOutcome(report, batch.added, batch.write())
 
 
-def add_records(path: Path, raw: bytes, file: str, options: AddOptions, batch: CorpusAppend, advance) -> list[Problem]:
+def add_records(path: Path, raw: bytes, file: str, options: AddOptions, batch: CorpusAppend) -> list[Problem]:
     problems: list[Problem] = []
-    step, rows_per_step = len(raw) // max(1, raw.count(b"\n")) * 1000, 1000
+    rows_per_step = 1000
+    step = len(raw) // max(1, raw.count(b"\n")) * rows_per_step
     for count, (line, row, problem) in enumerate(iter_rows(path, raw, file), start=1):
         if count % rows_per_step == 0:
-            advance(step)
+            progress.advance(rows_per_step, step)
         if problem is not None:
             problems.append(problem)
             continue
