@@ -31,30 +31,81 @@ def fail(message: str, code: int = 1):
 
 @app.command()
 def add(
-    file: Annotated[Path, typer.Argument(help="A UTF-8 text file; its first line is the title unless --title is given.")],
-    article_id: Annotated[str, typer.Option("--id", help="The article id: ^[a-z0-9][a-z0-9._-]{0,127}$, never changed.")],
-    source: Annotated[str, typer.Option(help="Publisher; selects the boilerplate rules in corpus/boilerplate.json.")],
-    title: Annotated[Optional[str], typer.Option()] = None,
-    url: Annotated[Optional[str], typer.Option()] = None,
-    published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD")] = None,
-    language: Annotated[str, typer.Option()] = "en",
-    license: Annotated[Optional[str], typer.Option("--license")] = None,
+    paths: Annotated[list[Path], typer.Argument(help="Text files (first line is the title), folders of them, JSONL/CSV files of article records, HTML pages.")],
+    source: Annotated[str, typer.Option(help="Publisher; selects the boilerplate rules in corpus/boilerplate.json and the shard.")],
+    article_id: Annotated[Optional[str], typer.Option("--id", help="The id of a single text file or page (else a record's id, else a slug of source and title).")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Title of a single text file or page.")] = None,
+    url: Annotated[Optional[str], typer.Option(help="URL of a single text file or page.")] = None,
+    published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, of a single text file or page.")] = None,
+    language: Annotated[str, typer.Option(help="Language of articles whose input does not say.")] = "en",
+    license: Annotated[Optional[str], typer.Option("--license", help="License of articles whose input does not say.")] = None,
+    field: Annotated[Optional[list[str]], typer.Option("--field", help="ARTICLE_FIELD=RECORD_KEY for JSONL/CSV records, e.g. text=body (repeatable).")] = None,
+    all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Add nothing if any input is refused.")] = False,
+    root: RootOption = Path("."),
+    quiet: QuietOption = False,
+):
+    """Ingest articles into corpus shards: text files, folders, JSONL/CSV records, HTML pages."""
+    from . import progress
+    from .ingest.add import AddOptions, add_inputs
+    from .ingest.records import FieldMap
+
+    single = {"--id": article_id, "--title": title, "--url": url, "--published": published}
+    if len(paths) > 1 or paths[0].is_dir():
+        given = [name for name, value in single.items() if value is not None]
+        if given:
+            fail(f"{', '.join(given)} name one article: give a single text file or page", 2)
+    overrides = dict(item.partition("=")[::2] for item in field or [])
+    try:
+        fields = FieldMap.with_overrides(overrides)
+    except ValueError as err:
+        fail(f"--field: {err}", 2)
+    layout = Layout(root)
+    options = AddOptions(source, language, license, fields, article_id, title, url, published)
+    with progress.show(quiet):
+        outcome = add_inputs(layout, paths, options, all_or_nothing)
+    if outcome.report.problems:
+        typer.echo(outcome.report.render_text(), err=True)
+    shards = ", ".join(layout.relative(p) for p in outcome.shards) or "no shard"
+    typer.echo(f"added {outcome.added} articles to {shards}")
+    if not outcome.report.valid:
+        fail("nothing was added: an input was refused and --all-or-nothing was given" if all_or_nothing else "some inputs were refused (listed above); the rest was added")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The corpus folder; created if missing. Nothing in it is overwritten.")],
+    taxonomy: Annotated[Optional[Path], typer.Option(help="A taxonomy.json to use instead of the default label set.")] = None,
+    label_config: Annotated[Optional[Path], typer.Option(help="An existing Label Studio labeling config (XML): its Labels and Choices become the taxonomy.")] = None,
+):
+    """Lay out a new corpus: taxonomy and schemas, settings files with defaults, annotations/, CI and pre-commit."""
+    from .init import init_corpus
+
+    if taxonomy is not None and label_config is not None:
+        fail("give --taxonomy or --label-config, not both", 2)
+    written = init_corpus(folder, taxonomy, label_config)
+    layout = Layout(folder)
+    for path in written:
+        typer.echo(f"wrote {layout.relative(path)}")
+    typer.echo(f"next: newscorpus add FILES --source S --root {folder}")
+
+
+@app.command("import")
+def import_(
+    exports: Annotated[list[Path], typer.Argument(help="Label Studio export files (1.x list, 0.x completions, one task per file) or folders of them.")],
+    source: Annotated[str, typer.Option(help="Publisher of the articles; names the shard and the annotations/ folder.")],
+    id_from: Annotated[Optional[str], typer.Option("--id-from", help="A data key holding the article id, or `task` for <source>-task-<task id>. Default: data.article_id, else the task id.")] = None,
+    text_key: Annotated[str, typer.Option("--text-key", help="The data key of the annotated text.")] = "text",
+    title_key: Annotated[str, typer.Option("--title-key", help="The data key of the title (default: the text's first line when missing).")] = "title",
+    language: Annotated[str, typer.Option(help="Language of the articles whose task data does not say.")] = "en",
     root: RootOption = Path("."),
 ):
-    """Ingest a text file into a corpus shard, with the source's boilerplate removed."""
-    from .corpus import add_article
-    from .ingest.boilerplate import load_boilerplate_rules
-    from .ingest.text import make_article
+    """Bring an existing Label Studio project's export in: articles from the task text exactly as annotated, the tasks under annotations/."""
+    from .ingest.labelstudio import ImportOptions, import_export
 
     layout = Layout(root)
-    try:
-        raw = file.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        fail(f"{file}: cannot read as UTF-8 text: {err}")
-    record = make_article(raw, article_id=article_id, source=source, rules=load_boilerplate_rules(layout, source),
-                          title=title, language=language, url=url, published=published, license=license)
-    path = add_article(layout, record)
-    typer.echo(f"added {article_id} to {layout.relative(path)} ({len(record['text'])} characters)")
+    outcome = import_export(layout, exports, ImportOptions(source, id_from, text_key, title_key, language))
+    typer.echo(f"{outcome.tasks} tasks: {outcome.added} articles added, {outcome.unchanged} already in the corpus")
+    typer.echo(f"wrote {layout.relative(outcome.export)}" if outcome.export else "this export is already imported; nothing written")
 
 
 @app.command()
@@ -98,6 +149,9 @@ def build(
 
     layout = Layout(root)
     had_key = layout.pseudonym_key_path.exists()
+    if not layout.release_settings_path.exists():
+        typer.echo(f"warning: {layout.relative(layout.release_settings_path)}: [settings-default] not found; the build uses the defaults "
+                   "in schema/release.schema.json (`newscorpus init` writes them out to edit)", err=True)
     with progress.show(quiet):
         target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
     typer.echo(f"built {target}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
+from .exports import text_digest
 from .files import LINE_LIMIT, decode_bytes, open_regular, write_atomically
 from .layout import Layout
 from .problems import InputError, Problem, Report
@@ -54,24 +56,75 @@ def shard_name(source: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-") or "articles"
 
 
-def existing_ids(layout: Layout) -> set[str]:
-    return {record["id"] for record in iter_articles(layout) if isinstance(record, dict) and "id" in record}
+class CorpusAppend:
+    """New articles checked against the corpus and against each other, then appended with one
+    atomic write per shard: a run adds all it accepted or, if the write fails, nothing.
+
+    `keep_identical`: an article with the id, title and text of one already in the corpus is
+    counted as unchanged instead of refused (an import of tasks whose articles are in).
+    """
+
+    def __init__(self, layout: Layout, keep_identical: bool = False):
+        self.layout = layout
+        self.keep_identical = keep_identical
+        self.schema = SchemaCheck(layout.schema_path("article.schema.json"))
+        self.records: dict[str, bytes] = {}  # id -> digest of title and text
+        self.texts: dict[bytes, str] = {}  # digest of the text -> id
+        self.shards: dict[str, str] = {}  # source -> shard name
+        self.pending: dict[str, list[bytes]] = {}  # shard name -> its new lines
+        self.added = self.unchanged = 0
+        for record in iter_articles(layout):
+            if isinstance(record, dict) and all(isinstance(record.get(key), str) for key in ("id", "title", "text")):
+                self.records[record["id"]] = text_digest(record["title"]) + text_digest(record["text"])
+                self.texts.setdefault(text_digest(record["text"]), record["id"])
+
+    def offer(self, record: dict, file: str, line: int | None = None, task: int | None = None) -> list[Problem]:
+        """Queues the record if it can join the corpus; otherwise says why not."""
+        def problem(code, message, pointer):
+            return Problem(code, file, message, line=line, task=task, pointer=pointer)
+
+        errors = self.schema.errors(record)
+        if errors:
+            return [problem("schema-error", message, pointer) for pointer, message in errors]
+        problems = [problem("text-not-nfc", f"{key} is not in Unicode NFC", f"/{key}")
+                    for key in ("title", "text") if not unicodedata.is_normalized("NFC", record[key])]
+        if problems:
+            return problems
+        article_id, digest = record["id"], text_digest(record["text"])
+        content = text_digest(record["title"]) + digest
+        if article_id in self.records:
+            if self.keep_identical and self.records[article_id] == content:
+                self.unchanged += 1
+                return []
+            return [problem("duplicate-id", f"article {article_id!r} is already in the corpus; ids never change, pick a new one", "/id")]
+        if digest in self.texts:
+            return [problem("duplicate-text", f"the text repeats article {self.texts[digest]!r} exactly", "/text")]
+        self.records[article_id] = content
+        self.texts[digest] = article_id
+        shard = self.shards.get(record["source"]) or self.shards.setdefault(record["source"], shard_name(record["source"]))
+        self.pending.setdefault(shard, []).append(orjson.dumps(record) + b"\n")
+        self.added += 1
+        return []
+
+    def write(self) -> list[Path]:
+        """Each shard that gained articles: its old bytes, then the new lines, renamed into place."""
+        written = []
+        for shard, lines in self.pending.items():
+            path = self.layout.corpus_dir / f"{shard}.jsonl"
+            written.append(path)
+            previous = path.read_bytes() if path.exists() else b""
+            if previous and not previous.endswith(b"\n"):
+                previous += b"\n"
+            write_atomically(path, [previous, *lines])
+        self.pending = {}
+        return written
 
 
-def add_article(layout: Layout, record: dict, shard: str | None = None) -> Path:
-    """Append a checked article to its shard; refuses an id that exists anywhere in the corpus."""
-    file = f"--id {record.get('id')}"
-    problems = [
-        Problem("schema-error", file, message, pointer=pointer)
-        for pointer, message in SchemaCheck(layout.schema_path("article.schema.json")).errors(record)
-    ]
-    if not problems and record["id"] in existing_ids(layout):
-        problems.append(Problem("duplicate-id", file, f"article {record['id']!r} is already in the corpus; ids never change, pick a new one", pointer="/id"))
+def add_article(layout: Layout, record: dict) -> Path:
+    """Append one article to its shard; refuses an id or a text that exists anywhere in the corpus."""
+    batch = CorpusAppend(layout)
+    problems = batch.offer(record, f"--id {record.get('id')}")
     if problems:
         raise InputError(Report(problems), "the article was not added")
-    path = layout.corpus_dir / f"{shard or shard_name(record['source'])}.jsonl"
-    previous = path.read_bytes() if path.exists() else b""
-    if previous and not previous.endswith(b"\n"):
-        previous += b"\n"
-    write_atomically(path, previous + orjson.dumps(record) + b"\n")
+    (path,) = batch.write()
     return path

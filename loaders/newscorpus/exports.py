@@ -201,6 +201,9 @@ class TaskReader:
                     spans.append(Span(start, end, label, span_text[start:end]))
                     kept.append(spans[-1])
         elif kind == "choices":
+            if self.taxonomy.topic_control is None:
+                report("unknown-control", f"choice result on {names[0]!r} -> {names[1]!r}; the taxonomy has no topics")
+                return
             if names != (self.taxonomy.topic_control, self.taxonomy.topic_object):
                 report("unknown-control", f"choice result on {names[0]!r} -> {names[1]!r}; topics are {self.taxonomy.topic_control!r} -> {self.taxonomy.topic_object!r}")
                 return

@@ -142,13 +142,15 @@ def read_checked_json(layout: Layout, path: Path, schema_name: str, code: str) -
     return (None if problems else data), problems
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers see the old file or the new one."""
+def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
+    """Write to a temporary file beside `path`, then rename: readers see the old file or the new one.
+
+    `data` may be a list of chunks, so that a large file is never joined into one bytes object."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines([data] if isinstance(data, bytes) else data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

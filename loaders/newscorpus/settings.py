@@ -1,14 +1,24 @@
-"""corpus/release.json read and checked for meaning, so `validate` catches what would crash `build`."""
+"""corpus/release.json: its defaults, kept as `default`s in the packaged schema so that the schema
+documents them and `init` and `build` read them from one place, and the checks of its meaning, so
+`validate` catches what would crash `build`."""
 
 from __future__ import annotations
 
 import math
 
+import orjson
+
 from .files import read_checked_json
-from .layout import Layout
+from .layout import PACKAGED_SCHEMAS, Layout
 from .problems import Problem
 
 RATIO_TOLERANCE = 1e-9
+
+
+def release_defaults() -> dict:
+    """corpus/release.json as a build sees it when the file is missing."""
+    schema = orjson.loads((PACKAGED_SCHEMAS / "release.schema.json").read_bytes())
+    return {name: spec["default"] for name, spec in schema["properties"].items() if "default" in spec}
 
 
 def split_settings_problems(settings: dict) -> list[tuple[str, str]]:
@@ -26,6 +36,9 @@ def split_settings_problems(settings: dict) -> list[tuple[str, str]]:
 
 
 def check_release_settings(layout: Layout) -> tuple[dict | None, list[Problem]]:
+    """The settings, checked; the defaults when the corpus has no corpus/release.json."""
+    if not layout.release_settings_path.exists():
+        return release_defaults(), []
     data, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
     if problems:
         return None, problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .layout import Layout
 from .problems import InputError, Problem, Report
@@ -24,8 +25,8 @@ class Taxonomy:
     title_control: str | None
     title_object: str | None
     entity_labels: tuple[Label, ...]
-    topic_control: str
-    topic_object: str
+    topic_control: str | None  # None: the corpus has no topics
+    topic_object: str | None
     topic_labels: tuple[Label, ...]
     relation_labels: tuple[Label, ...] = ()
 
@@ -50,7 +51,7 @@ class Taxonomy:
         def labels(section):
             return tuple(Label(x["name"], x.get("description", ""), x.get("code", ""), x.get("directed", False)) for x in section["labels"])
 
-        ents, tops = data["entities"], data["topics"]
+        ents, tops = data["entities"], data.get("topics", {"control": None, "object": None, "labels": []})
         return cls(
             entity_control=ents["control"],
             entity_object=ents["object"],
@@ -64,11 +65,13 @@ class Taxonomy:
         )
 
 
-def check_taxonomy(layout: Layout) -> tuple[Taxonomy | None, list[Problem]]:
-    data, problems = read_checked_json(layout, layout.taxonomy_path, "taxonomy.schema.json", "taxonomy-error")
+def check_taxonomy(layout: Layout, path: Path | None = None) -> tuple[Taxonomy | None, list[Problem]]:
+    """The corpus's taxonomy, or another taxonomy file (`path`) checked as if it were the corpus's."""
+    path = path or layout.taxonomy_path
+    data, problems = read_checked_json(layout, path, "taxonomy.schema.json", "taxonomy-error")
     if problems:
         return None, problems
-    file = layout.relative(layout.taxonomy_path)
+    file = layout.relative(path)
     for section in ("entities", "topics", "relations"):
         if section not in data:
             continue
@@ -105,4 +108,35 @@ def load_taxonomy(layout: Layout) -> Taxonomy:
     taxonomy, problems = check_taxonomy(layout)
     if taxonomy is None:
         raise InputError(Report(problems), "the taxonomy is invalid")
+    return taxonomy
+
+
+def taxonomy_from_label_config(xml: str) -> dict:
+    """A taxonomy from an existing Label Studio labeling config, parsed by Label Studio's own
+    LabelInterface: the Labels control on the text is the entity set (one on an object whose
+    value is `$title` is the title's), the Choices control is the topic set; no Choices, no topics.
+    A label's `hint` becomes its description; a value's `alias`, which results carry, its name.
+    """
+    from label_studio_sdk.label_interface import LabelInterface
+
+    interface = LabelInterface(xml)
+
+    def labels(control) -> list[dict]:
+        return [{"name": name, **({"description": tag.attr["hint"]} if tag.attr.get("hint") else {})}
+                for name, tag in control.labels_attrs.items()]
+
+    spans = [c for c in interface.controls if c.tag == "Labels"]
+    choices = [c for c in interface.controls if c.tag == "Choices"]
+    titles = [c for c in spans if interface.get_object(c.to_name[0]).value_name == "title"]
+    bodies = [c for c in spans if c not in titles]
+    if len(bodies) != 1 or len(titles) > 1 or len(choices) > 1:
+        raise ValueError(f"newscorpus needs one Labels control on the text (found {len(bodies)}), at most one on $title "
+                         f"(found {len(titles)}) and at most one Choices control (found {len(choices)})")
+    body = bodies[0]
+    entities = {"control": body.name, "object": body.to_name[0], "labels": labels(body)}
+    if titles:
+        entities.update(title_control=titles[0].name, title_object=titles[0].to_name[0])
+    taxonomy = {"entities": entities}
+    if choices:
+        taxonomy["topics"] = {"control": choices[0].name, "object": choices[0].to_name[0], "labels": labels(choices[0])}
     return taxonomy

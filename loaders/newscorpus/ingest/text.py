@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from .boilerplate import BoilerplateRules
+from .ids import article_id_from
 
 
 def normalise_text(text: str) -> str:
@@ -16,7 +17,7 @@ def normalise_text(text: str) -> str:
 def make_article(
     raw_text: str,
     *,
-    article_id: str,
+    article_id: str | None,
     source: str,
     rules: BoilerplateRules,
     title: str | None = None,
@@ -25,11 +26,13 @@ def make_article(
     published: str | None = None,
     license: str | None = None,
 ) -> dict:
-    """An article record from a text file's contents: the first line is the title unless one is given."""
+    """An article record from a text file's contents: the first line is the title unless one is given;
+    without an id, the id is a slug of the source and the title."""
     text = normalise_text(raw_text)
     if title is None:
         title, _, text = text.partition("\n")
-    record = {"id": article_id, "title": normalise_text(title), "text": rules.apply(text.strip()), "source": source, "language": language}
+    title = normalise_text(title)
+    record = {"id": article_id or article_id_from(source, title), "title": title, "text": rules.apply(text.strip()), "source": source, "language": language}
     optional = {"url": url, "published": published, "license": license}
     record.update({key: value for key, value in optional.items() if value is not None})
     return record

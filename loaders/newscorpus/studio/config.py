@@ -30,14 +30,15 @@ def labeling_config(taxonomy: Taxonomy) -> str:
     ET.SubElement(view, "Text", name=taxonomy.entity_object, value=f"${taxonomy.entity_object}")
     if taxonomy.relation_labels:
         relations(view, taxonomy)
-    ET.SubElement(view, "Header", value="Topics")
-    choices = ET.SubElement(view, "Choices", name=taxonomy.topic_control, toName=taxonomy.topic_object, choice="multiple", showInline="false")
-    for topic in taxonomy.topic_labels:
-        attrs = {"value": topic.name}
-        hint = " ".join(x for x in (topic.code, topic.description) if x)
-        if hint:
-            attrs["hint"] = hint
-        ET.SubElement(choices, "Choice", attrs)
+    if taxonomy.topic_labels:
+        ET.SubElement(view, "Header", value="Topics")
+        choices = ET.SubElement(view, "Choices", name=taxonomy.topic_control, toName=taxonomy.topic_object, choice="multiple", showInline="false")
+        for topic in taxonomy.topic_labels:
+            attrs = {"value": topic.name}
+            hint = " ".join(x for x in (topic.code, topic.description) if x)
+            if hint:
+                attrs["hint"] = hint
+            ET.SubElement(choices, "Choice", attrs)
     ET.indent(view)
     xml = ET.tostring(view, encoding="unicode")
     LabelInterface(xml)  # raises on a config Label Studio would refuse
