@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -9,11 +10,15 @@ from pathlib import Path
 
 import orjson
 
-from .exports import text_digest
 from .files import LINE_LIMIT, decode_bytes, open_regular, write_atomically
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
+
+
+def text_digest(text: str) -> bytes:
+    """What identifies an article's text or title: tasks, pushes and duplicates are compared by it."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def iter_shard(path: Path, file: str) -> Iterator[tuple[int, object, Problem | None]]:

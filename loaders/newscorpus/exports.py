@@ -7,7 +7,6 @@ with a warning. Nothing is ever re-aligned by searching the text.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,16 +19,12 @@ import orjson
 from . import progress
 from .annotators import annotator_identity
 from .carry import TaskChange, stale_difference
-from .corpus import articles_by_id
+from .corpus import articles_by_id, text_digest
 from .files import BOM, EXPORT_LIMIT, decode_bytes, duplicate_key, duplicate_key_problem, is_utf8, read_bounded
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck, json_pointer
 from .taxonomy import Taxonomy
-
-
-def text_digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ import unicodedata
 from collections.abc import Callable
 
 from . import progress
-from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations, text_digest
+from .corpus import text_digest
+from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations
 from .corpus import iter_shard
 from .files import read_checked_json
 from .layout import Layout

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from .. import progress
 from ..carry import TaskChange
-from ..corpus import articles_by_id, iter_articles
-from ..exports import ArticleDigest, iter_export_tasks, text_digest
+from ..corpus import articles_by_id, iter_articles, text_digest
+from ..exports import ArticleDigest, iter_export_tasks
 from ..layout import Layout
 from ..problems import InputError, Problem, Report
 from ..resolve import latest_per_annotator, resolve_gold, voters_and_reviews
