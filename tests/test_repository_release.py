@@ -1,6 +1,7 @@
 """The project's own corpus: the seed article, annotated in Label Studio, released as v1.0.0."""
 
 import json
+import re
 
 from datasets import load_dataset
 
@@ -46,3 +47,17 @@ def test_the_manifest_hashes_match_the_committed_files():
     manifest = json.loads((RELEASE / "manifest.json").read_text())
     for entry in manifest["files"]:
         assert hashlib.sha256((RELEASE / entry["path"]).read_bytes()).hexdigest() == entry["sha256"], entry["path"]
+
+
+def test_v1_1_holds_the_seeds_relations_and_no_annotator_identity():
+    release = REPO / "releases" / "v1.1.0"
+    (row,) = [row for split in load_dataset(str(release)).values() for row in split]
+    features = next(iter(load_dataset(str(release)).values())).features
+    relation = features["relations"].feature["label"].int2str
+    found = {(row["entities"][r["head"]]["text"], relation(r["label"]), row["entities"][r["tail"]]["text"]) for r in row["relations"]}
+    assert {("Ahmad Massoud", "PER-SOC", "Ahmad Shah Massoud"), ("Bano", "PART-WHOLE", "Baghlan")} <= found
+    assert len(row["entities"]) == 49 and len(row["title_entities"]) == 3
+    for name in ("README.md", "croissant.json", "manifest.json"):
+        assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", (release / name).read_text()), name
+    annotators = {r["annotator"] for split in load_dataset(str(release), "annotations").values() for r in split}
+    assert all(a.startswith("annotator-") for a in annotators)

@@ -142,6 +142,12 @@ def read_checked_json(layout: Layout, path: Path, schema_name: str, code: str) -
     return (None if problems else data), problems
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
     """Write to a temporary file beside `path`, then rename: readers see the old file or the new one.
 
@@ -149,6 +155,7 @@ def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would make release files private to their builder
         with os.fdopen(fd, "wb") as handle:
             handle.writelines([data] if isinstance(data, bytes) else data)
             handle.flush()
