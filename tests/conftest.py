@@ -116,6 +116,13 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
 
 
+def pseudonym(layout: Layout, user_id: int) -> str:
+    """The name a release of this corpus gives Label Studio user `user_id` (its key exists after a build)."""
+    from newscorpus.annotators import Pseudonyms, load_or_create_key
+
+    return Pseudonyms(load_or_create_key(layout)).of(f"user:{user_id}", "")
+
+
 def write_export(layout: Layout, name: str, tasks: list[dict]) -> Path:
     path = layout.annotations_dir / name
     path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")

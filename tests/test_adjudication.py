@@ -4,7 +4,7 @@ reviewer's annotation is the article's gold unless ground truth decided it; noth
 import pytest
 from datasets import load_dataset
 
-from conftest import REPO, annotation, article, new_corpus, run, span, task, topics, write_export, write_jsonl
+from conftest import REPO, annotation, article, new_corpus, pseudonym, run, span, task, topics, write_export, write_jsonl
 
 TEXT = "Maria Lopez joined FC Porto on Monday."
 RECORD = article("sport-1", TEXT, "Lopez signs")
@@ -50,7 +50,7 @@ def test_the_reviewer_decides_whichever_export_is_newer(corpus, review_name):
     assert found["entities"] == [("Maria Lopez", "PERSON"), ("FC Porto", "ORG")]
     assert found["resolution"] == "adjudicated" and found["annotators"] == 2
     assert found["agreement"] == pytest.approx(2 * 1 / (3 + 1))  # the annotators', before adjudication
-    assert found["rows"] == [("user:11", False), ("user:12", False), ("user:13", True)]
+    assert found["rows"] == sorted([(pseudonym(corpus, 11), False), (pseudonym(corpus, 12), False), (pseudonym(corpus, 13), True)])
     assert "Articles adjudicated by a reviewer: 1." in found["card"]
 
 

@@ -5,7 +5,7 @@ import pytest
 from datasets import load_dataset
 from label_studio_sdk import LabelStudio
 
-from conftest import REPO, article, new_corpus, run, write_jsonl
+from conftest import REPO, article, new_corpus, pseudonym, run, write_jsonl
 
 pytestmark = pytest.mark.studio
 
@@ -90,7 +90,7 @@ def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
     assert docs["politics-1"]["resolution"] == "majority"
 
     rows = [row for split in load_dataset(str(release), "annotations").values() for row in split if row["article_id"] == "sport-1"]
-    assert sorted((r["annotator"], r["review"]) for r in rows) == sorted([(f"user:{ana.id}", False), (f"user:{ben.id}", False), (f"user:{cho.id}", True)])
+    assert sorted((r["annotator"], r["review"]) for r in rows) == sorted([(pseudonym(corpus, ana.id), False), (pseudonym(corpus, ben.id), False), (pseudonym(corpus, cho.id), True)])
     card = (release / "README.md").read_text()
     assert "Articles adjudicated by a reviewer: 1." in card
     assert "resolved_adjudicated | 1" in card
