@@ -52,7 +52,7 @@ def test_the_card_has_the_templates_sections_in_order_and_an_example_row(gum_rel
     assert row["id"] == first["id"] and row["entities"][0] == first["entities"][0]
     assert row["text"].startswith(first["text"][:300]) and f"({len(first['text'])} characters)" in row["text"]
     assert "| person | person mentions | 1192 | n/a |" in body  # the taxonomy's guideline beside each label
-    assert "| Wikinews | 24 |" in body and "Distinct annotators: 1. Annotations: 24, of which 0 cancelled." in body
+    assert "| Wikinews | 24 |" in body and "1 annotator worked on this release. Annotations: 24, of which 0 cancelled." in body
     assert "A ground-truth annotation wins outright" in body and "`other`. Each article keeps the license" in body
 
 
@@ -160,7 +160,7 @@ def test_two_annotators_give_agreement_per_label_in_the_card_and_its_picture_and
     assert "| PERSON | PERSON mentions | 1 | 0.667 |" in body  # Alice agreed, Bob not: 2 * 1 / (2 + 1)
     assert "| ORG | ORG mentions | 1 | 1.000 |" in body
     assert "| sport |  | 0 | 0.000 |" in body and "| politics |  | 1 | n/a |" in body
-    assert "Distinct annotators: 2." in body and "| 2 | 1 |" in body
+    assert "2 annotators worked on this release." in body and "| 2 | 1 |" in body
     assert "second.annotator@example.com" not in body and "Second" not in body
     assert "Nothing in the text was anonymised. No annotator's name or email is in this release.\n\nAlice and Bob are invented names." in body
     with Image.open(release / "label_distribution.png") as image:

@@ -200,7 +200,7 @@ def test_a_span_that_cannot_be_carried_is_left_for_the_annotator_whose_submissio
 
     checked = run("validate", "--root", root, "--format", "json")
     assert checked.code == 0, checked.out
-    assert {p["code"] for p in json.loads(checked.out)["problems"]} == {"annotation-superseded"}
+    assert {p["code"] for p in json.loads(checked.out)["problems"]} == {"export-contributes-nothing"}  # the first export: all superseded
     assert run("build", "--version", "1.0.0", "--root", root).code == 0
     (row,), features = release_rows(root / "releases" / "v1.0.0")
     expected = sorted(others + [("text", 365, 383, "PERSON", "Bismillah Mohamadi")])
@@ -239,7 +239,7 @@ def test_a_stale_task_that_cannot_be_carried_waits_for_its_pushed_again_task_wit
     layout = corrected_corpus(tmp_path / "c", OLD, "Ana Reyes flew to Kabuls on Monday.", span(0, 9, "PERSON", "Ana Reyes"), span(18, 23, "GPE", "Kabul"))
     result = run("validate", "--root", layout.root, "--format", "json")
     checked = json.loads(result.out)
-    assert result.code == 0 and [(p["code"], p["task"]) for p in checked["problems"]] == [("stale-task-superseded", 1)]
+    assert result.code == 0 and [(p["code"], p["task"]) for p in checked["problems"]] == [("stale-task-superseded", 1), ("export-contributes-nothing", None)]
     assert "1 of its spans touch the edits" in checked["problems"][0]["message"] and "task 2" in checked["problems"][0]["message"]
 
 
@@ -278,14 +278,14 @@ def test_in_one_project_a_corrected_article_keeps_its_labels_until_its_new_task_
     time.sleep(1)  # exports are named by the second
     assert run("studio", "pull", "--project", title, "--root", layout.root, env=env).code == 0
     checked = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
-    assert checked["valid"] and {(p["code"], p["task"]) for p in checked["problems"]} == {("carried-forward", first.id), ("annotation-superseded", None)}
+    assert checked["valid"] and {(p["code"], p["task"]) for p in checked["problems"]} == {("carried-forward", first.id), ("export-contributes-nothing", None)}
 
     ben = client.users.create(username="ben-living", email="ben-living@example.com", password="x-pass-12345")
     client.annotations.create(id=second.id, completed_by=ben.id, result=prediction.result[1:], parent_prediction=prediction.id)
     time.sleep(1)
     assert run("studio", "pull", "--project", title, "--root", layout.root, env=env).code == 0
     checked = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
-    assert checked["valid"] and {(p["code"], p["task"]) for p in checked["problems"]} == {("stale-task-superseded", first.id), ("annotation-superseded", None)}
+    assert checked["valid"] and {(p["code"], p["task"]) for p in checked["problems"]} == {("stale-task-superseded", first.id), ("export-contributes-nothing", None)}
     (layout.corpus_dir / "release.json").write_text((REPO / "corpus" / "release.json").read_text())
     assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
     (row,), features = release_rows(layout.releases_dir / "v1.0.0")
