@@ -89,9 +89,10 @@ def check_taxonomy(layout: Layout, path: Path | None = None) -> tuple[Taxonomy |
 def shared_names(data: dict, file: str) -> list[Problem]:
     """Every control and object becomes a tag of the labeling config, where names must be unique;
     the topics choose on one of the entity objects (the text, or the title)."""
-    entities, topics = data["entities"], data["topics"]
+    entities, topics = data["entities"], data.get("topics")  # a taxonomy may have no topics
     tags = [(f"/entities/{key}", entities[key]) for key in ("control", "object", "title_control", "title_object") if key in entities]
-    tags.append(("/topics/control", topics["control"]))
+    if topics is not None:
+        tags.append(("/topics/control", topics["control"]))
     first: dict[str, str] = {}
     problems = []
     for pointer, name in tags:
@@ -99,7 +100,7 @@ def shared_names(data: dict, file: str) -> list[Problem]:
             problems.append(Problem("duplicate-name", file, f"the name {name!r} is already used at {first[name]}; each control and object needs its own", pointer=pointer))
         first.setdefault(name, pointer)
     objects = [entities["object"]] + ([entities["title_object"]] if "title_object" in entities else [])
-    if topics["object"] not in objects:
+    if topics is not None and topics["object"] not in objects:
         problems.append(Problem("duplicate-name", file, f"the topics choose on {topics['object']!r}, which is not an entity object ({', '.join(map(repr, objects))})", pointer="/topics/object"))
     return problems
 
