@@ -10,10 +10,8 @@ import unicodedata
 from collections.abc import Callable
 
 from . import progress
-from .corpus import text_digest
 from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations
-from .corpus import iter_shard
-from .files import read_checked_json
+from .corpus import iter_shard, text_digest
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
@@ -55,14 +53,10 @@ def check_corpus(layout: Layout, report: Report, on_article: ArticleSink | None 
     return digests
 
 
-def carries_stale_tasks(layout: Layout, report: Report) -> bool:
-    """The corpus's choice for tasks whose article changed since export: `stale_tasks` in
-    corpus/release.json, "carry" (the default) or "error"."""
-    if not layout.release_settings_path.exists():
-        return True
-    settings, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
-    report.extend(problems)
-    return settings is None or settings.get("stale_tasks", "carry") == "carry"
+def carries_stale_tasks(settings: dict | None) -> bool:
+    """Whether the labels of a task whose article changed since export are carried to the new text:
+    `stale_tasks` in corpus/release.json, "carry" (the default) or "error"."""
+    return (settings or {}).get("stale_tasks", "carry") == "carry"
 
 
 def validate(
@@ -73,13 +67,13 @@ def validate(
     report = Report()
     taxonomy, problems = check_taxonomy(layout)
     report.extend(problems)
-    if layout.release_settings_path.exists() or layout.release_settings_path.is_symlink():
-        report.extend(check_release_settings(layout)[1])
+    settings, problems = check_release_settings(layout)
+    report.extend(problems)
     with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
         digests = check_corpus(layout, report, on_article)
     if taxonomy is None:
         return report, None
-    carry = carries_stale_tasks(layout, report)
+    carry = carries_stale_tasks(settings)
     with progress.stage("checking annotations", total=progress.total_bytes(layout.exports()), unit="tasks"):
         for article_id, records in iter_current_annotations(layout, taxonomy, digests, report, carry=carry):
             if on_annotations is not None:

@@ -14,6 +14,7 @@ from .. import progress
 from ..exports import iter_current_annotations
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
+from ..settings import check_release_settings
 from ..taxonomy import load_taxonomy
 from ..validate import carries_stale_tasks, check_corpus
 from .client import Studio
@@ -61,7 +62,7 @@ def pull_project(layout: Layout, studio: Studio, project, stamp: str) -> Path | 
         report = Report()
         with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
             digests = check_corpus(layout, report)
-        carry = carries_stale_tasks(layout, report)
+        carry = carries_stale_tasks(check_release_settings(layout)[0])
         with progress.stage("checking annotations", total=progress.total_bytes([staged]), unit="tasks"):
             for _ in iter_current_annotations(layout, load_taxonomy(layout), digests, report, exports=[staged], carry=carry):
                 pass
