@@ -37,7 +37,8 @@ def split_settings_problems(settings: dict) -> list[tuple[str, str]]:
 
 def check_release_settings(layout: Layout) -> tuple[dict | None, list[Problem]]:
     """The settings, checked; the defaults when the corpus has no corpus/release.json."""
-    if not layout.release_settings_path.exists():
+    path = layout.release_settings_path
+    if not path.exists() and not path.is_symlink():  # a dangling link or a loop is read, and reported
         return release_defaults(), []
     data, problems = read_checked_json(layout, layout.release_settings_path, "release.schema.json", "config-error")
     if problems:
