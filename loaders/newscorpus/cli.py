@@ -33,7 +33,7 @@ def fail(message: str, code: int = 1):
 def add(
     paths: Annotated[list[Path], typer.Argument(help="Text files (first line is the title), folders of them, JSONL/CSV files of article records, HTML pages.")],
     source: Annotated[str, typer.Option(help="Publisher; selects the boilerplate rules in corpus/boilerplate.json and the shard.")],
-    article_id: Annotated[Optional[str], typer.Option("--id", help="The id of a single text file or page (else a record's id, else a slug of source and title).")] = None,
+    article_id: Annotated[Optional[str], typer.Option("--id", help="The id of a single text file or page: ^[a-z0-9][a-z0-9._-]{0,127}$, never changed (else a record's id, else a slug of source and title).")] = None,
     title: Annotated[Optional[str], typer.Option(help="Title of a single text file or page.")] = None,
     url: Annotated[Optional[str], typer.Option(help="URL of a single text file or page.")] = None,
     published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, of a single text file or page.")] = None,
