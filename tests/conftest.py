@@ -88,6 +88,20 @@ def gum(tmp_path) -> Layout:
     return gum_corpus(tmp_path / "gum")
 
 
+def with_release_settings(layout):
+    """The repository's own release settings, so test releases are built as the real one is."""
+    shutil.copy(REPO / "corpus" / "release.json", layout.corpus_dir / "release.json")
+    return layout
+
+
+@pytest.fixture(scope="module")
+def gum_release(tmp_path_factory):
+    layout = with_release_settings(gum_corpus(tmp_path_factory.mktemp("gum") / "gum"))
+    result = run("build", "--version", "1.0.0", "--root", layout.root)
+    assert result.code == 0, result.err
+    return layout, layout.releases_dir / "v1.0.0"
+
+
 def article(article_id: str, text: str, title: str = "A title", source: str = "Test Wire") -> dict:
     return {"id": article_id, "title": title, "text": text, "source": source, "language": "en"}
 

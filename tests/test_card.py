@@ -9,7 +9,7 @@ import pytest
 from datasets import load_dataset
 from PIL import Image
 
-from conftest import REPO, annotation, article, gum_corpus, new_corpus, run, span, task, topics, write_export, write_jsonl
+from conftest import REPO, annotation, article, new_corpus, run, span, task, topics, with_release_settings, write_export, write_jsonl
 from newscorpus.build import NerConversion
 
 CHROMIUM = shutil.which("chromium")
@@ -17,19 +17,6 @@ TEMPLATE_HEADINGS = ["## Dataset Details", "### Dataset Description", "## Uses",
                      "## Dataset Creation", "### Source Data", "#### Who are the source data producers?", "### Annotations",
                      "#### Annotation process", "#### Who are the annotators?", "#### Personal and Sensitive Information",
                      "## Bias, Risks, and Limitations", "## Citation"]
-
-
-def with_release_settings(layout):
-    shutil.copy(REPO / "corpus" / "release.json", layout.corpus_dir / "release.json")
-    return layout
-
-
-@pytest.fixture(scope="module")
-def gum_release(tmp_path_factory):
-    layout = with_release_settings(gum_corpus(tmp_path_factory.mktemp("gum") / "gum"))
-    result = run("build", "--version", "1.0.0", "--root", layout.root)
-    assert result.code == 0, result.err
-    return layout, layout.releases_dir / "v1.0.0"
 
 
 def card_body(release) -> str:

@@ -3,25 +3,11 @@
 import json
 import shutil
 
-import pytest
 from datasets import load_dataset
 
-from conftest import REPO, annotation, article, gum_corpus, new_corpus, run, span, task, topics, write_export, write_jsonl
+from conftest import REPO, annotation, article, new_corpus, run, span, task, topics, with_release_settings, write_export, write_jsonl
 
 CONFIGS = ["documents", "ner", "articles", "annotations"]
-
-
-def with_release_settings(layout):
-    shutil.copy(REPO / "corpus" / "release.json", layout.corpus_dir / "release.json")
-    return layout
-
-
-@pytest.fixture(scope="module")
-def gum_release(tmp_path_factory):
-    layout = with_release_settings(gum_corpus(tmp_path_factory.mktemp("gum") / "gum"))
-    result = run("build", "--version", "1.0.0", "--root", layout.root)
-    assert result.code == 0, result.err
-    return layout, layout.releases_dir / "v1.0.0"
 
 
 def all_rows(release, config):
