@@ -2,6 +2,7 @@
 lines that turn `documents` spans into labels for any fast tokenizer, run here as the card prints them."""
 
 import json
+from collections import Counter
 import re
 import shutil
 
@@ -10,7 +11,7 @@ from datasets import load_dataset
 from PIL import Image
 
 from conftest import REPO, annotation, article, new_corpus, run, span, task, topics, with_release_settings, write_export, write_jsonl
-from newscorpus.build import NerConversion
+from newscorpus.build.ner import outermost
 
 CHROMIUM = shutil.which("chromium")
 TEMPLATE_HEADINGS = ["## Dataset Details", "### Dataset Description", "## Uses", "### Direct Use", "## Dataset Structure",
@@ -117,12 +118,12 @@ def test_the_cards_lines_give_every_entitys_first_sub_token_its_b_label(gum_rele
         offsets, labels = encoding["offset_mapping"], out["labels"]
         assert out["input_ids"] == encoding["input_ids"] and len(labels) == len(offsets)
         assert labels[0] == labels[-1] == -100  # [CLS] and [SEP]
-        kept = list(NerConversion().outermost(row["entities"]))
-        for entity in kept:
-            first = next(k for k, (start, end) in enumerate(offsets) if end > entity["start"] and start < entity["end"])
-            assert tag_names[labels[first]] == f"B-{names[entity['label']]}", (row["id"], entity)
+        kept = list(outermost([(e["start"], e["end"], e["label"]) for e in row["entities"]], Counter()))
+        for entity_start, entity_end, label in kept:
+            first = next(k for k, (start, end) in enumerate(offsets) if end > entity_start and start < entity_end)
+            assert tag_names[labels[first]] == f"B-{names[label]}", (row["id"], entity_start, entity_end)
             following = encoding.tokens()[first + 1]
-            split_words += following.startswith("##") and offsets[first + 1][1] <= entity["end"]
+            split_words += following.startswith("##") and offsets[first + 1][1] <= entity_end
             checked += 1
         assert sum(tag_names[t].startswith("B-") for t in labels if t >= 0) == len(kept), row["id"]
     assert checked > 2000 and split_words > 100  # GUM's outermost spans, many of them starting with a word cut into sub-tokens

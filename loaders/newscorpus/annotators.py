@@ -52,6 +52,7 @@ class Pseudonyms:
 
     def __init__(self, key: bytes):
         self.key = key
+        self.users: dict[str, str] = {}  # a release names each user in every annotation: one HMAC each
 
     def _digest(self, message: str) -> str:
         return hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
@@ -60,7 +61,9 @@ class Pseudonyms:
         """An anonymous annotation is its own annotator: its pseudonym is unique to it in the release."""
         if is_anonymous(identity):
             return f"{ANONYMOUS}-{self._digest(f'{article_id}/{identity}')}"
-        return f"annotator-{self._digest(identity)}"
+        if identity not in self.users:
+            self.users[identity] = f"annotator-{self._digest(identity)}"
+        return self.users[identity]
 
 
 def load_or_create_key(layout: Layout) -> bytes:

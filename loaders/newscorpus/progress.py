@@ -149,9 +149,9 @@ def showing() -> bool:
     return _display.bars is not None
 
 
-def count_lines(paths: Iterable) -> int | None:
-    """The number of lines in the files: a total for the bar, counted only when the bar is shown."""
-    if not showing():
+def count_lines(paths: Iterable, always: bool = False) -> int | None:
+    """The number of lines in the files: a total for the bar, counted only when the bar is shown (or `always`)."""
+    if not showing() and not always:
         return None
     lines = 0
     for path in paths:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -193,6 +193,38 @@ def majority_relations(voters: list[AnnotationRecord], gold_entities: set[Span],
     return majority(eligible, counts, "relations")
 
 
+def span_columns(spans: list[Span]) -> dict[str, list]:
+    return {"start": [s.start for s in spans], "end": [s.end for s in spans], "label": [s.label for s in spans], "text": [s.text for s in spans]}
+
+
+def relation_columns(entities: list[Span], relations: list[Relation]) -> dict[str, list]:
+    """Head and tail as indexes into `entities` as listed (the row's `entities` column)."""
+    index: dict[tuple, int] = {}
+    for i, span in enumerate(entities):
+        index.setdefault((span.start, span.end, span.label), i)
+    return {"head": [index[(r.head.start, r.head.end, r.head.label)] for r in relations],
+            "tail": [index[(r.tail.start, r.tail.end, r.tail.label)] for r in relations], "label": [r.label for r in relations]}
+
+
+def stored_labels(labels: Resolved | AnnotationRecord) -> dict:
+    """Labels as the release tables take them: a list per field, so a chunk of articles joins them without a Python object per span."""
+    return {"entities": span_columns(labels.entities), "title_entities": span_columns(labels.title_entities),
+            "topics": labels.topics, "relations": relation_columns(labels.entities, labels.relations)}
+
+
+def stored_gold(resolved: Resolved) -> dict:
+    return {"method": resolved.method, "annotators": resolved.annotators, "entity_agreement": resolved.entity_agreement,
+            "carried_forward": resolved.carried_forward, **stored_labels(resolved)}
+
+
+def stored_annotation(record: AnnotationRecord) -> dict:
+    parent = record.parent_prediction
+    return {"article_id": record.article_id, "task_id": record.task_id, "annotation_id": record.annotation_id, "annotator": record.annotator,
+            "ground_truth": record.ground_truth, "cancelled": record.cancelled, "export": record.export, "review": record.review,
+            "parent_prediction": None if parent is None else {"id": parent.id, "model_version": parent.model_version},
+            "carried_forward": record.carried_forward, **stored_labels(record)}
+
+
 class ResolvedStore:
     """Resolved labels and raw annotations on disk (SQLite), so the build keeps no corpus in memory."""
 
@@ -202,11 +234,8 @@ class ResolvedStore:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE IF NOT EXISTS resolved (article_id TEXT PRIMARY KEY, gold BLOB, annotations BLOB)")
 
-    def put(self, article_id: str, resolved: Resolved | dict, records: list[AnnotationRecord | dict]) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO resolved VALUES (?, ?, ?)",
-            (article_id, orjson.dumps(resolved), orjson.dumps(records)),
-        )
+    def put(self, article_id: str, gold: dict, annotations: list[dict]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?)", (article_id, orjson.dumps(gold), orjson.dumps(annotations)))
 
     def get(self, article_id: str) -> tuple[dict, list[dict]] | None:
         row = self.db.execute("SELECT gold, annotations FROM resolved WHERE article_id = ?", (article_id,)).fetchone()
@@ -241,19 +270,19 @@ class Resolver:
             self.counts["articles_carried_forward"] += 1
         if article_id not in self.stored:
             self.stored.add(article_id)
-            self.store.put(article_id, resolved, records)
+            self.store.put(article_id, stored_gold(resolved), [stored_annotation(r) for r in records])
             return
         # The article's annotations and its review came from different exports (they never supersede
         # each other): one resolution is the annotators', the other the reviewer's.
         gold, annotations = self.store.get(article_id)
-        ours = asdict(resolved)
+        ours = stored_gold(resolved)
         annotated, adjudicated = (gold, ours) if any(r.review for r in records) else (ours, gold)
         combined = with_adjudication(annotated, adjudicated)
         for method, change in ((gold["method"], -1), (resolved.method, -1), (combined["method"], 1)):
             self.counts[f"resolved_{method}"] += change
             if not self.counts[f"resolved_{method}"]:
                 del self.counts[f"resolved_{method}"]
-        self.store.put(article_id, combined, annotations + [asdict(r) for r in records])
+        self.store.put(article_id, combined, annotations + [stored_annotation(r) for r in records])
 
 
 def with_adjudication(annotated: dict, adjudicated: dict) -> dict:

@@ -25,12 +25,14 @@ from pathlib import Path
 import datasets
 import datasets.utils.logging
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import progress
 from ..annotators import Pseudonyms, load_or_create_key
-from ..build import CONFIG_NAMES, BuildPlan, NewsCorpus
-from ..corpus import iter_articles
+from ..build.builder import BuildPlan, NewsCorpus
+from ..build.features import CONFIG_NAMES
+from ..build.tables import ChunkTables
 from ..files import write_atomically
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
@@ -49,6 +51,9 @@ STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
 # Unless --num-proc says otherwise, a corpus this small is built in one process: a spawned worker
 # imports datasets and pyarrow again (about a second of CPU each), more than it saves.
 POOL_MIN_ARTICLES = 1000
+# Articles per chunk of a split, the unit of work of the tables: fixed, so that the bytes of a
+# release do not depend on the number of processes that made it.
+CHUNK_ARTICLES = 1000
 
 
 @dataclass
@@ -98,25 +103,83 @@ def start_worker(parent: int, progress_queue) -> None:
     progress.report_to(progress_queue)
 
 
-def partition_articles(layout: Layout, splits: dict[str, str], folder: Path) -> dict[str, Path]:
-    """Each split's articles in corpus order, in a file of its own: every config then reads the corpus once."""
-    paths = {name: folder / f"articles-{name}.jsonl" for name in SPLITS}
-    handles = {name: path.open("wb") for name, path in paths.items()}
+@dataclass(frozen=True)
+class ArticleChunk:
+    """Up to CHUNK_ARTICLES consecutive articles of one split: where each one's line lies in the corpus."""
+
+    split: str
+    index: int
+    ids: list[str]
+    lines: list[tuple[int, int, int]]  # shard number, byte offset, length
+
+
+class CorpusOrder:
+    """The `on_article` hook of a build's validation: the ids in corpus order, and each article to the near-duplicate index."""
+
+    def __init__(self, near_duplicates: NearDuplicateIndex):
+        self.near_duplicates = near_duplicates
+        self.ids: list[str] = []
+
+    def __call__(self, record: dict) -> None:
+        self.ids.append(record["id"])
+        self.near_duplicates(record)
+
+
+def partition_articles(shards: list[Path], ids: list[str], splits: dict[str, str]) -> list[ArticleChunk]:
+    """Each split's articles in corpus order, cut into chunks. A valid corpus has one article per
+    non-blank line, in the order validation saw them, so the lines are found without parsing."""
+    lines: dict[str, list] = {name: [] for name in SPLITS}
+    order = iter(ids)
+    for number, path in enumerate(shards):
+        with path.open("rb") as handle:
+            offset = 0
+            for raw in handle:
+                if raw.strip():
+                    article_id = next(order)
+                    lines[splits[article_id]].append((article_id, (number, offset, len(raw))))
+                    progress.advance()
+                offset += len(raw)
+    return [ArticleChunk(name, i // CHUNK_ARTICLES, [a for a, _ in part], [line for _, line in part])
+            for name in SPLITS for i in range(0, len(lines[name]), CHUNK_ARTICLES) for part in [lines[name][i : i + CHUNK_ARTICLES]]]
+
+
+def write_chunk_tables(plan: BuildPlan, shards: list[Path], chunk: ArticleChunk) -> Counter:
+    """The four configs' tables of one chunk, each an Arrow IPC file; returns the counts the card reports."""
+    records = []
+    handles = {}
     try:
-        for record in iter_articles(layout):
-            handles[splits[record["id"]]].write(orjson.dumps(record) + b"\n")
-            progress.advance()
+        for article_id, (number, offset, length) in zip(chunk.ids, chunk.lines):
+            handle = handles.get(number) or handles.setdefault(number, shards[number].open("rb"))
+            handle.seek(offset)
+            record = orjson.loads(handle.read(length))
+            if record["id"] != article_id:
+                raise RuntimeError(f"{shards[number]} changed during the build: expected article {article_id!r} at byte {offset}")
+            records.append(record)
     finally:
         for handle in handles.values():
             handle.close()
-    return {name: path for name, path in paths.items() if path.stat().st_size}
+    store = ResolvedStore(plan.store_path)
+    try:
+        resolved = [store.get(article_id) for article_id in chunk.ids]
+    finally:
+        store.close()
+    tables = ChunkTables(plan.taxonomy, plan.pseudonyms)
+    for name, table in tables.tables(records, resolved).items():
+        path = plan.chunk_table(name, chunk.split, chunk.index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    progress.advance(len(chunk.ids))
+    progress.flush()
+    return tables.counts
 
 
 def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None, num_proc: int | None = None) -> Path:
     """Build releases/vX.Y.Z. Earlier releases in `history_dir` (default `out_dir`) fix the splits.
 
-    `num_proc` builds that many configs at once (None: two on a corpus of POOL_MIN_ARTICLES or
-    more, else one); each config is still written by one process, so the bytes do not depend on it.
+    `num_proc` processes make the tables, chunk by chunk, and write the configs, two or more at a
+    time (None: two on a corpus of POOL_MIN_ARTICLES or more, else one). Chunks are fixed and each
+    config is written by one process, so the bytes do not depend on it.
     """
     version_key(version)
     datasets.utils.logging.disable_progress_bar()
@@ -172,42 +235,42 @@ def build_lock(out_dir: Path, version: str):
         os.close(fd)
 
 
-def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, history_dir: Path, num_proc: int) -> Path:
+def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, history_dir: Path, num_proc: int | None) -> Path:
     target = out_dir / f"v{version}"
     remove_abandoned_staging(out_dir)
     staging = out_dir / f".staging-v{version}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
+    if num_proc is None:
+        num_proc = min(2, os.cpu_count() or 1) if progress.count_lines(layout.shards(), always=True) >= POOL_MIN_ARTICLES else 1
     try:
-        taxonomy, problems = check_taxonomy(layout)
-        if taxonomy is None:
-            raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
-        store = ResolvedStore(staging / "resolved.sqlite")
-        resolver = Resolver(store, taxonomy.topic_names)
-        near_duplicates = NearDuplicateIndex(SplitSettings.from_release_settings(settings))
-        report, taxonomy = validate(layout, on_annotations=resolver, on_article=near_duplicates)
-        store.commit()
-        store.close()
-        if not report.valid:
-            raise InputError(report, "the release was not built: the inputs are invalid")
-        earlier = [v for v in releases_in(history_dir) if version_key(v) < version_key(version)]
-        previous = earlier[-1] if earlier else None
-        previous_splits = read_manifest(history_dir / f"v{previous}")["splits"] if previous else {}
-        with progress.stage("assigning splits"):
-            splits = near_duplicates.assign(previous_splits)
-        with progress.stage("partitioning articles", total=len(splits)):
-            split_files = partition_articles(layout, splits, staging)
-        plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", split_files, Pseudonyms(load_or_create_key(layout)))
-        release_dir = staging / "release"
-        built, stats = [], Counter()
-        with progress.stage("writing configs", total=len(CONFIG_NAMES) * len(splits)) as stage:
-            if num_proc is None:
-                num_proc = min(2, os.cpu_count() or 1) if len(splits) >= POOL_MIN_ARTICLES else 1
-            results = build_configs(plan, staging, release_dir, num_proc, stage)
-        for config, builder_stats in results:
-            stats.update(builder_stats)
-            if config.files:
-                built.append(config)
+        with worker_pool(num_proc) as pool:  # started first: the workers import their libraries while this process validates
+            taxonomy, problems = check_taxonomy(layout)
+            if taxonomy is None:
+                raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
+            store = ResolvedStore(staging / "resolved.sqlite")
+            resolver = Resolver(store, taxonomy.topic_names)
+            corpus_order = CorpusOrder(NearDuplicateIndex(SplitSettings.from_release_settings(settings)))
+            report, taxonomy = validate(layout, on_annotations=resolver, on_article=corpus_order)
+            store.commit()
+            store.close()
+            if not report.valid:
+                raise InputError(report, "the release was not built: the inputs are invalid")
+            earlier = [v for v in releases_in(history_dir) if version_key(v) < version_key(version)]
+            previous = earlier[-1] if earlier else None
+            previous_splits = read_manifest(history_dir / f"v{previous}")["splits"] if previous else {}
+            with progress.stage("assigning splits"):
+                splits = corpus_order.near_duplicates.assign(previous_splits)
+            with progress.stage("partitioning articles", total=len(splits)):
+                chunks = partition_articles(layout.shards(), corpus_order.ids, splits)
+            plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", staging / "tables", Pseudonyms(load_or_create_key(layout)))
+            plan.chunks = dict(Counter(chunk.split for chunk in chunks))
+            release_dir = staging / "release"
+            stats = Counter()
+            with progress.stage("writing configs", total=len(splits)) as stage:
+                for counts in pool.run(write_chunk_tables, [(plan, layout.shards(), chunk) for chunk in chunks], stage):
+                    stats.update(counts)
+                built = [c for c in pool.run(build_config, [(plan, name, staging, release_dir) for name in CONFIG_NAMES]) if c.files]
         stats.update(resolver.counts)
         with progress.stage("writing card and manifest", unit=""):
             inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
@@ -234,8 +297,29 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
     return target
 
 
-def build_configs(plan: BuildPlan, staging: Path, release_dir: Path, num_proc: int, stage: progress.Stage) -> list[tuple[BuiltConfig, Counter]]:
-    """Every config, `num_proc` at a time; each is still written by one process, so the bytes do not depend on it.
+class InProcess:
+    """The pool of a small build: every call made here, in order."""
+
+    @staticmethod
+    def run(function, jobs: list[tuple], stage: progress.Stage | None = None) -> list:
+        return [function(*job) for job in jobs]
+
+
+class WorkerPool:
+    """Worker processes of a build; results come back in the order of the jobs, whatever order they finish in."""
+
+    def __init__(self, executor: ProcessPoolExecutor, queue):
+        self.executor, self.queue = executor, queue
+
+    def run(self, function, jobs: list[tuple], stage: progress.Stage | None = None) -> list:
+        futures = [self.executor.submit(function, *job) for job in jobs]
+        with progress.relayed(stage, self.queue if stage is not None else None):
+            return [future.result() for future in futures]
+
+
+@contextmanager
+def worker_pool(num_proc: int):
+    """`num_proc` spawned workers (one: this process does the work), killed on any interruption.
 
     Ctrl-C reaches the whole process group, but only this process should answer it: SIGINT is
     ignored while the workers are spawned, and an ignored signal stays ignored across exec, so
@@ -244,31 +328,31 @@ def build_configs(plan: BuildPlan, staging: Path, release_dir: Path, num_proc: i
     (unless the kernel hands it to another thread, pyarrow's, which drops it). On any
     interruption the workers are killed before the staging folder they write into is removed.
     """
-    jobs = [(plan, name, staging, release_dir) for name in CONFIG_NAMES]
     if num_proc <= 1:
-        return [build_config(*job) for job in jobs]
+        yield InProcess()
+        return
     context = multiprocessing.get_context("spawn")
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     answer_interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # the queue starts multiprocessing's resource tracker, a process too
         queue = context.SimpleQueue() if progress.showing() else None
-        pool = ProcessPoolExecutor(num_proc, mp_context=context, initializer=start_worker, initargs=(os.getpid(), queue))
-        futures = [pool.submit(build_config, *job) for job in jobs]  # spawns every worker, in this thread
+        executor = ProcessPoolExecutor(num_proc, mp_context=context, initializer=start_worker, initargs=(os.getpid(), queue))
+        for _ in range(num_proc):  # each submit to a pool with no idle worker spawns one: all of them, in this thread
+            executor.submit(os.getpid)
     finally:
         signal.signal(signal.SIGINT, answer_interrupt)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
-        with progress.relayed(stage, queue):
-            return [future.result() for future in futures]
+        yield WorkerPool(executor, queue)
     except BaseException:
-        workers = list(pool._processes.values())  # the executor has no public way to stop running work
+        workers = list(executor._processes.values())  # the executor has no public way to stop running work
         for worker in workers:
             worker.kill()
         for worker in workers:
             worker.join()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def show_summary(configs: list[BuiltConfig], report: Report, display: progress.Display) -> None:
@@ -293,13 +377,12 @@ class ReleaseContext:
     changes: dict | None
 
 
-def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -> tuple[BuiltConfig, Counter]:
-    """Run the builder for one config and move its shards to Hub names; empty splits are left out."""
+def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -> BuiltConfig:
+    """Run the builder for one config over its chunk tables and move its shards to Hub names; empty splits are left out."""
     datasets.utils.logging.disable_progress_bar()
     raw = staging / "raw" / name
     builder = NewsCorpus(plan=plan, config_name=name, cache_dir=str(staging / "cache"))
     builder.download_and_prepare(output_dir=str(raw), file_format="parquet", max_shard_size=plan.max_shard_bytes)
-    progress.flush()
     config = BuiltConfig(name, builder.info)
     for split, split_info in builder.info.splits.items():
         shards = sorted(raw.glob(f"*-{split}.parquet")) + sorted(raw.glob(f"*-{split}-[0-9]*-of-[0-9]*.parquet"))
@@ -311,7 +394,7 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
             os.replace(shard, path)
             rows = pq.ParquetFile(path).metadata.num_rows
             config.files.setdefault(split, []).append(ReleaseFile(path.relative_to(release_dir).as_posix(), sha256_of(path), path.stat().st_size, rows))
-    return config, builder.stats
+    return config
 
 
 def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile]:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..annotators import ANONYMOUS
-from ..build import NerConversion
+from ..build.ner import outermost
 from ..resolve import RELATION_RULE, RULES
 from ..split import SPLITS
 from ..taxonomy import Taxonomy
@@ -377,7 +377,7 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "## Bias, Risks, and Limitations",
         "",
         "Without a ground-truth annotation, spans and topics that lack a strict majority of annotators are dropped (counted above). "
-        "`ner` holds one label per token, so where spans nest or cross one is kept. " + (NerConversion.outermost.__doc__ or "").strip()
+        "`ner` holds one label per token, so where spans nest or cross one is kept. " + (outermost.__doc__ or "").strip()
         + " Spans that cross a paragraph or cover no whole token are dropped; every drop is counted here.",
         "",
         table(["count", "value"], [[k, stats[k]] for k in ner_keys]),
