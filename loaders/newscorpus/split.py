@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+from datasketch.minhash import _fmix  # pinned version; tests/test_split.py fails if it changes
+
 
 SPLITS = ("train", "validation", "test")
 NUM_PERM = 64
+SIGNATURE_BATCH = 256
 WORD = re.compile(r"\w+")
 
 
@@ -56,7 +59,7 @@ def shingle_hashes(text: str, width: int) -> np.ndarray:
     combined = np.zeros(runs, dtype=np.uint64)
     for k in range(min(width, len(words))):
         combined = (combined * np.uint64(1_000_003) + word_hashes[k : k + runs]) & np.uint64(0xFFFFFFFF)
-    return np.unique(combined)
+    return np.unique(combined).astype(np.uint32)
 
 
 class Clusters:
@@ -79,28 +82,56 @@ class Clusters:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def signatures(shingles: np.ndarray, counts: np.ndarray, permutations: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The MinHash signature of each article's shingles (all articles' joined, `counts` each), exactly as datasketch's
+    `MinHash.update_batch` computes it (scheme affine32: the hashes mixed by fmix32, then
+    a * h + b in uint32, the least per permutation), for many texts in one numpy pass instead of
+    a Python call per shingle. tests/test_split.py holds the two equal."""
+    a, b = permutations
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return np.minimum.reduceat(_fmix(shingles, 32)[:, None] * a + b, starts, axis=0)
+
+
 class NearDuplicateIndex:
-    """Clusters articles as they stream past (an `on_article` hook of validate)."""
+    """Clusters articles as they stream past (an `on_article` hook of validate), in order: each
+    article is compared with those before it. Signatures are computed SIGNATURE_BATCH at a time."""
 
     def __init__(self, settings: SplitSettings):
         self.settings = settings
         self.lsh = MinHashLSH(threshold=settings.threshold, num_perm=NUM_PERM)
         self.clusters = Clusters()
         template = MinHash(num_perm=NUM_PERM, seed=1)
+        assert template.scheme == "affine32", "signatures() computes datasketch's affine32 scheme only"
         self.permutations, self.scheme = template.permutations, template.scheme
+        self.pending: list[tuple[str, np.ndarray]] = []  # id, shingle hashes
 
     def __call__(self, record: dict) -> None:
-        # The shingles arrive already hashed, so the hash function is the identity (`int`, a C call).
-        minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=self.permutations, scheme=self.scheme)
-        minhash.update_batch(shingle_hashes(record["text"], self.settings.shingle_words))
-        article_id = record["id"]
-        self.clusters.find(article_id)
-        for other in self.lsh.query(minhash):
-            self.clusters.union(article_id, other)
-        self.lsh.insert(article_id, minhash, check_duplication=False)
+        self.pending.append((record["id"], shingle_hashes(record["text"], self.settings.shingle_words)))
+        if len(self.pending) >= SIGNATURE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        shingles = [s for _, s in self.pending]
+        counts = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
+        for (article_id, _), hashvalues in zip(self.pending, signatures(np.concatenate(shingles), counts, self.permutations)):
+            minhash = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=hashvalues, permutations=self.permutations, scheme=self.scheme)
+            self.clusters.find(article_id)
+            for other in self.lsh.query(minhash):
+                self.clusters.union(article_id, other)
+            self.lsh.insert(article_id, minhash, check_duplication=False)
+        self.pending = []
+
+    def drop_index(self) -> None:
+        """Once every article is in, the splits need only the clusters (the index is most of the memory)."""
+        self.flush()
+        self.lsh = None
 
     def assign(self, previous: dict[str, str]) -> dict[str, str]:
         """article id -> split for every article seen; `previous` is the last release's assignment."""
+        self.flush()
         members: dict[str, list[str]] = {}
         for article_id in self.clusters.parent:
             members.setdefault(self.clusters.find(article_id), []).append(article_id)
