@@ -100,7 +100,7 @@ class PartDiff:
         if span.end == stretch.old_end and stretch.edit_after and stretch.edit_after.extends("end"):
             return stretch.edit_after
         shift = stretch.new_start - stretch.old_start
-        return dataclasses.replace(span, start=span.start + shift, end=span.end + shift)
+        return span._replace(start=span.start + shift, end=span.end + shift)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import typer
 from .layout import Layout
 from .problems import CommandError, InputError, Problem, Report
 from .redact import redact
+from .workers import collect_less
 
 # Help texts are plain text: rich markup would swallow patterns such as [a-z0-9].
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__, rich_markup_mode=None)
@@ -280,6 +281,7 @@ def main() -> None:
     Typer runs in standalone mode, so usage errors get its message and exit status 2.
     """
     signal.signal(signal.SIGINT, interrupt)
+    collect_less()
     try:
         app()
     except InputError as err:

@@ -21,19 +21,28 @@ def text_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def iter_shard(path: Path, file: str) -> Iterator[tuple[int, object, Problem | None]]:
-    """(line number, parsed record, problem) for every non-blank line of a JSONL shard."""
+def iter_lines(path: Path, file: str) -> Iterator[tuple[int, bytes | Problem]]:
+    """(line number, bytes) for every non-blank line of a JSONL shard, or one Problem where reading stops:
+    only a regular file is read, and no line past LINE_LIMIT."""
     handle, problem = open_regular(path, file)
     if problem:
-        yield 0, None, problem
+        yield 0, problem
         return
     with handle:
         for number, raw in enumerate(iter(lambda: handle.readline(LINE_LIMIT + 1), b""), start=1):
             if len(raw) > LINE_LIMIT:
-                yield number, None, Problem("file-too-large", file, f"the line is longer than {LINE_LIMIT >> 20} MiB, the most newscorpus reads as one article", line=number)
+                yield number, Problem("file-too-large", file, f"the line is longer than {LINE_LIMIT >> 20} MiB, the most newscorpus reads as one article", line=number)
                 return
-            if not raw.strip():
-                continue
+            if raw.strip():
+                yield number, raw
+
+
+def iter_shard(path: Path, file: str) -> Iterator[tuple[int, object, Problem | None]]:
+    """(line number, parsed record, problem) for every non-blank line of a JSONL shard."""
+    for number, raw in iter_lines(path, file):
+        if isinstance(raw, Problem):
+            yield number, None, raw
+        else:
             record, problem = decode_bytes(raw, file, number)
             yield number, record, problem
 

@@ -7,11 +7,12 @@ with a warning. Nothing is ever re-aligned by searching the text.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 import orjson
@@ -25,10 +26,12 @@ from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck, json_pointer
 from .taxonomy import Taxonomy
+from .workers import WorkerPool
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
+    """A labelled stretch of text: a tuple, so the sets that resolution compares hash and compare it in C."""
+
     start: int
     end: int
     label: str
@@ -233,6 +236,7 @@ class TaskReader:
                     report("relation-unknown-span", f"{key} {region_id!r} names no span result of this annotation", f"/{key}")
                 elif target != "text":
                     report("relation-unknown-span", f"{key} {region_id!r} is a span of the {target}; relations join spans of the article text", f"/{key}")
+                    spans = []  # reported: the relation keeps no end there
                 elif not spans:
                     report("relation-unknown-span", f"{key} {region_id!r} names a span that was dropped for its own error", f"/{key}")
                 ends.append(spans)
@@ -358,6 +362,73 @@ def not_whole_numbers(task: dict, pointer: str) -> list[tuple[str, str]]:
     return found
 
 
+CHECK_BATCH = 500  # tasks a worker checks at a time
+CHECKS_AHEAD = 4  # batches sent ahead of the one being read: a bound on the copies in flight
+
+
+def checked_task(item, place: tuple, schema: SchemaCheck, file: str) -> tuple[dict | None, list[Problem]]:
+    """One task decoded and checked on its own: JSON, duplicate keys, the export schema, whole numbers."""
+    pointer = json_pointer(place)
+    try:
+        task = orjson.loads(memoryview(item))
+    except orjson.JSONDecodeError as err:  # msgspec split the list; orjson is stricter about numbers (1e400)
+        return None, [Problem("json-error", file, err.msg, pointer=pointer)]
+    task_id = task.get("id") if isinstance(task, dict) and type(task.get("id")) is int else None
+    key = duplicate_key(bytes(item), task)
+    if key is not None:
+        return None, [duplicate_key_problem(key, file, task=task_id, pointer=pointer)]
+    errors = schema.errors(task, prefix=place)
+    if errors:
+        return None, [Problem("schema-error", file, message, task=task_id, pointer=where) for where, message in errors]
+    errors = not_whole_numbers(task, pointer)
+    if errors:
+        return None, [Problem("number-error", file, message, task=task_id, pointer=where) for where, message in errors]
+    return task, []
+
+
+_task_schemas: dict[Path, SchemaCheck] = {}
+
+
+def task_schema(schema_path: Path) -> SchemaCheck:
+    if schema_path not in _task_schemas:
+        _task_schemas[schema_path] = SchemaCheck(schema_path, definition="task")
+    return _task_schemas[schema_path]
+
+
+def check_task_batch(schema_path: Path, file: str, items: list[bytes], places: list[tuple]) -> list[list[Problem]]:
+    """A worker's part of checked_tasks: each task's problems, none for a valid one."""
+    schema = task_schema(schema_path)
+    return [checked_task(item, place, schema, file)[1] for item, place in zip(items, places)]
+
+
+def checked_tasks(export: ExportTasks, schema_path: Path, file: str, pool) -> Iterator[tuple[dict | None, list[Problem]]]:
+    """(task, []) for each valid task of the export in order, (None, its problems) for the others.
+
+    With a pool of workers, they check batches of tasks ahead, and a valid task is decoded here
+    again (about a sixth of what checking it costs): a decoded task is bigger than its bytes.
+    """
+    schema = task_schema(schema_path)
+    if not isinstance(pool, WorkerPool):
+        for index, item in enumerate(export.items):
+            yield checked_task(item, export.place(index), schema, file)
+        return
+    starts = range(0, len(export.items), CHECK_BATCH)
+    pending: deque = deque()
+
+    def send(start: int) -> None:
+        batch = range(start, min(start + CHECK_BATCH, len(export.items)))
+        pending.append(pool.submit(check_task_batch, schema_path, file, [bytes(export.items[i]) for i in batch], [export.place(i) for i in batch]))
+
+    for start in starts[:CHECKS_AHEAD]:
+        send(start)
+    for n, start in enumerate(starts):
+        problems_of = pending.popleft().result()
+        if n + CHECKS_AHEAD < len(starts):
+            send(starts[n + CHECKS_AHEAD])
+        for item, problems in zip(export.items[start : start + CHECK_BATCH], problems_of):
+            yield (None, problems) if problems else (orjson.loads(memoryview(item)), [])
+
+
 @dataclass
 class TaskOutcome:
     pointer: str  # the task's place in its file
@@ -368,7 +439,7 @@ class TaskOutcome:
 
 
 def iter_export_tasks(
-    layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, exports: list[Path] | None = None
+    layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, exports: list[Path] | None = None, pool=None,
 ) -> Iterator[tuple[str, dict[tuple[str, bool], list[TaskOutcome]], Counter]]:
     """(export file, (article id, review task?) -> its tasks in that file, tasks left out by why),
     newest export first, each article from the newest export that has it.
@@ -378,9 +449,10 @@ def iter_export_tasks(
     (`studio review`) supersede only review tasks: a review never erases the annotations it
     adjudicates, so an article can be yielded twice, once for each. Each task is
     decoded, checked and reduced to plain records on its own; one file's records are kept until
-    the file is done, because an article's tasks may lie anywhere in it.
+    the file is done, because an article's tasks may lie anywhere in it. With a pool of workers,
+    they decode and check the tasks (checked_tasks) while this process reads the ones before.
     """
-    task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
+    schema_path = layout.schema_path("labelstudio-export.schema.json")
     claimed: set[tuple[str, bool]] = set()  # (article id, review task?)
     for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
@@ -392,30 +464,11 @@ def iter_export_tasks(
         reader = TaskReader(taxonomy, file)
         outcomes: dict[tuple[str, bool], list[TaskOutcome]] = {}
         left_out: Counter = Counter()
-        for index, item in enumerate(export.items):
+        for index, (item, (task, problems)) in enumerate(zip(export.items, checked_tasks(export, schema_path, file, pool))):
             progress.advance(1, len(item))
-            place = export.place(index)
-            pointer = json_pointer(place)
-            try:
-                task = orjson.loads(memoryview(item))
-            except orjson.JSONDecodeError as err:  # msgspec split the list; orjson is stricter about numbers (1e400)
-                report.add(Problem("json-error", file, err.msg, pointer=pointer))
-                left_out["invalid"] += 1
-                continue
-            task_id = task.get("id") if isinstance(task, dict) and type(task.get("id")) is int else None
-            key = duplicate_key(bytes(item), task)
-            if key is not None:
-                report.add(duplicate_key_problem(key, file, task=task_id, pointer=pointer))
-                left_out["invalid"] += 1
-                continue
-            errors = task_schema.errors(task, prefix=place)
-            if errors:
-                report.extend(Problem("schema-error", file, message, task=task_id, pointer=where) for where, message in errors)
-                left_out["invalid"] += 1
-                continue
-            errors = not_whole_numbers(task, pointer)
-            if errors:
-                report.extend(Problem("number-error", file, message, task=task_id, pointer=where) for where, message in errors)
+            pointer = json_pointer(export.place(index))
+            if task is None:
+                report.extend(problems)
                 left_out["invalid"] += 1
                 continue
             article_id = task["data"]["article_id"]
@@ -441,14 +494,14 @@ SUPERSEDED = "superseded by a newer export"
 
 def iter_current_annotations(
     layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report,
-    exports: list[Path] | None = None, carry: bool = True,
+    exports: list[Path] | None = None, carry: bool = True, pool=None,
 ) -> Iterator[tuple[str, list[AnnotationRecord]]]:
     """(article id, its annotations) from the newest export that has the article, newest export first.
 
     `carry`: whether the labels of a stale task (its article corrected since) are carried to the
     corpus text (see carry.py) or the task is an error.
     """
-    for file, outcomes, left_out in iter_export_tasks(layout, taxonomy, corpus, report, exports):
+    for file, outcomes, left_out in iter_export_tasks(layout, taxonomy, corpus, report, exports, pool):
         stale = {article_id for (article_id, _), tasks in outcomes.items() if any(t.current is False for t in tasks)}
         articles = articles_by_id(layout, stale) if stale else {}
         contributed = 0

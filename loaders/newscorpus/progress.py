@@ -145,6 +145,16 @@ def advance(count: int = 1, work: int | None = None) -> None:
         _active.advance(count, work)
 
 
+def uncounted(function, *args):
+    """`function(*args)` with its counts going nowhere: a worker's pass that no stage shows."""
+    global _active
+    active, _active = _active, None
+    try:
+        return function(*args)
+    finally:
+        _active = active
+
+
 def showing() -> bool:
     return _display.bars is not None
 

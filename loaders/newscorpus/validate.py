@@ -9,14 +9,18 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
+import orjson
+
 from . import progress
 from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations
-from .corpus import iter_shard, text_digest
+from .corpus import iter_lines, iter_shard, text_digest
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
 from .settings import check_release_settings
+from .split import NearDuplicateIndex, SplitSettings
 from .taxonomy import Taxonomy, check_taxonomy
+from .workers import WorkerPool, pool_size, worker_pool
 
 AnnotationSink = Callable[[str, list[AnnotationRecord]], None]
 ArticleSink = Callable[[dict], None]
@@ -59,25 +63,97 @@ def carries_stale_tasks(settings: dict | None) -> bool:
     return (settings or {}).get("stale_tasks", "carry") == "carry"
 
 
-def validate(
-    layout: Layout, on_annotations: AnnotationSink | None = None, on_article: ArticleSink | None = None
-) -> tuple[Report, Taxonomy | None]:
-    """The whole corpus, in one pass per input. The hooks receive each valid article and each
-    article's current annotations as they pass, so a build needs no pass of its own."""
+class CorpusOrder:
+    """What a build keeps of the corpus check: the ids in corpus order, and the near-duplicate clusters."""
+
+    def __init__(self, split_settings: SplitSettings):
+        self.ids: list[str] = []
+        self.near_duplicates = NearDuplicateIndex(split_settings)
+
+    def __call__(self, record: dict) -> None:
+        self.ids.append(record["id"])
+        self.near_duplicates(record)
+
+
+def checked_corpus(layout: Layout, split_settings: SplitSettings | None) -> tuple[Report, dict[str, ArticleDigest], CorpusOrder | None]:
+    """Every article checked (and clustered, for a build): the work a worker does beside the annotations."""
+    report = Report()
+    order = CorpusOrder(split_settings) if split_settings else None
+    digests = check_corpus(layout, report, order)
+    if order is not None:
+        order.near_duplicates.drop_index()
+    return report, digests, order
+
+
+def text_digests(layout: Layout) -> dict[str, ArticleDigest]:
+    """The digests check_corpus gives a valid corpus, without its checks: what the annotations are
+    checked against while a worker checks the articles."""
+    digests: dict[str, ArticleDigest] = {}
+    for path in layout.shards():
+        for _, raw in iter_lines(path, layout.relative(path)):
+            if isinstance(raw, Problem):  # the worker's check reports it
+                break
+            progress.advance()
+            try:
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and all(isinstance(record.get(k), str) for k in ("id", "title", "text")) and record["id"] not in digests:
+                digests[record["id"]] = ArticleDigest(text_digest(record["text"]), text_digest(record["title"]))
+    return digests
+
+
+def check_inputs(
+    layout: Layout, on_annotations: AnnotationSink | None = None, split_settings: SplitSettings | None = None, pool=None,
+) -> tuple[Report, Taxonomy | None, CorpusOrder | None]:
+    """The whole corpus, one pass per input; each article's current annotations go to
+    `on_annotations` as they pass, so a build needs no pass of its own.
+
+    With a pool of workers (workers.worker_pool), a worker checks the articles (and clusters them,
+    given `split_settings`) while this process checks the annotations against the articles'
+    digests. Should the worker find that those digests were not the corpus's (an invalid corpus),
+    the annotations are checked again, in order, so the report is the one a single process gives.
+    """
     report = Report()
     taxonomy, problems = check_taxonomy(layout)
     report.extend(problems)
     settings, problems = check_release_settings(layout)
     report.extend(problems)
+    apart = isinstance(pool, WorkerPool)
+    corpus_check = pool.submit(progress.uncounted, checked_corpus, layout, split_settings) if apart else None
     with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
-        digests = check_corpus(layout, report, on_article)
-    if taxonomy is None:
-        return report, None
-    carry = carries_stale_tasks(settings)
+        if apart:
+            digests = text_digests(layout)
+        else:
+            corpus_report, digests, order = checked_corpus(layout, split_settings)
+    annotations_report = Report()
+    if taxonomy is not None:
+        check_annotations(layout, taxonomy, settings, digests, annotations_report, on_annotations, pool)
+    if apart:
+        corpus_report, checked_digests, order = corpus_check.result()
+        if taxonomy is not None and checked_digests != digests:
+            annotations_report = Report()
+            check_annotations(layout, taxonomy, settings, checked_digests, annotations_report, None, pool)
+            if not corpus_report.errors:  # only an invalid corpus has other digests: a build must not go on with those labels
+                raise RuntimeError("the articles' digests differ from the checked corpus's, which is valid")
+    for part in (corpus_report, annotations_report):
+        report.extend(part.problems)
+        report.counts.update(part.counts)
+    return report, taxonomy, order
+
+
+def check_annotations(layout: Layout, taxonomy: Taxonomy, settings: dict | None, digests: dict[str, ArticleDigest], report: Report,
+                      on_annotations: AnnotationSink | None, pool) -> None:
     with progress.stage("checking annotations", total=progress.total_bytes(layout.exports()), unit="tasks"):
-        for article_id, records in iter_current_annotations(layout, taxonomy, digests, report, carry=carry):
+        for article_id, records in iter_current_annotations(layout, taxonomy, digests, report, carry=carries_stale_tasks(settings), pool=pool):
             if on_annotations is not None:
                 on_annotations(article_id, records)
+
+
+def validate(layout: Layout, on_annotations: AnnotationSink | None = None) -> tuple[Report, Taxonomy | None]:
+    """The whole corpus, in one pass per input (see check_inputs), with workers where it is large."""
+    with worker_pool(pool_size(layout.shards(), None)) as pool:
+        report, taxonomy, _ = check_inputs(layout, on_annotations, pool=pool)
     return report, taxonomy
 
 

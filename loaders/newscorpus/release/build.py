@@ -7,17 +7,12 @@ Croissant file are all generated from the files just written.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
-import multiprocessing
 import os
 import re
 import shutil
-import signal
 import sqlite3
-import sys
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +33,10 @@ from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..resolve import Resolver, ResolvedStore
 from ..settings import check_release_settings
-from ..split import SPLITS, NearDuplicateIndex, SplitSettings
+from ..split import SPLITS, SplitSettings
 from ..taxonomy import Taxonomy, check_taxonomy
-from ..validate import validate
+from ..validate import check_inputs
+from ..workers import pool_size, worker_pool
 from .card import label_panels, render_card
 from .croissant import croissant_metadata
 from .diff import changelog
@@ -48,9 +44,6 @@ from .label_chart import CHART_FILE, label_chart_png
 from .manifest import ReleaseFile, read_manifest, releases_in, same_version_folders, sha256_of, tool_versions, version_key
 
 STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
-# Unless --num-proc says otherwise, a corpus this small is built in one process: a spawned worker
-# imports datasets and pyarrow again (about a second of CPU each), more than it saves.
-POOL_MIN_ARTICLES = 1000
 # Articles per chunk of a split, the unit of work of the tables: fixed, so that the bytes of a
 # release do not depend on the number of processes that made it.
 CHUNK_ARTICLES = 1000
@@ -93,16 +86,6 @@ def input_files(layout: Layout) -> list[Path]:
     return [p for p in fixed if p.exists()] + layout.shards() + layout.exports()
 
 
-def start_worker(parent: int, progress_queue) -> None:
-    """A pool worker of a build that is killed must not live on (an idle worker holds ~230 MB);
-    a live one reports its progress to the parent."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the line above took effect
-        os._exit(1)
-    progress.report_to(progress_queue)
-
-
 @dataclass(frozen=True)
 class ArticleChunk:
     """Up to CHUNK_ARTICLES consecutive articles of one split: where each one's line lies in the corpus."""
@@ -111,18 +94,6 @@ class ArticleChunk:
     index: int
     ids: list[str]
     lines: list[tuple[int, int, int]]  # shard number, byte offset, length
-
-
-class CorpusOrder:
-    """The `on_article` hook of a build's validation: the ids in corpus order, and each article to the near-duplicate index."""
-
-    def __init__(self, near_duplicates: NearDuplicateIndex):
-        self.near_duplicates = near_duplicates
-        self.ids: list[str] = []
-
-    def __call__(self, record: dict) -> None:
-        self.ids.append(record["id"])
-        self.near_duplicates(record)
 
 
 def partition_articles(shards: list[Path], ids: list[str], splits: dict[str, str]) -> list[ArticleChunk]:
@@ -177,9 +148,9 @@ def write_chunk_tables(plan: BuildPlan, shards: list[Path], chunk: ArticleChunk)
 def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None, num_proc: int | None = None) -> Path:
     """Build releases/vX.Y.Z. Earlier releases in `history_dir` (default `out_dir`) fix the splits.
 
-    `num_proc` processes make the tables, chunk by chunk, and write the configs, two or more at a
-    time (None: two on a corpus of POOL_MIN_ARTICLES or more, else one). Chunks are fixed and each
-    config is written by one process, so the bytes do not depend on it.
+    `num_proc` processes check the inputs, make the tables chunk by chunk and write the configs
+    (None: workers.pool_size). Chunks are fixed and each config is written by one process, so the
+    bytes do not depend on it.
     """
     version_key(version)
     datasets.utils.logging.disable_progress_bar()
@@ -241,17 +212,14 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
     staging = out_dir / f".staging-v{version}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    if num_proc is None:
-        num_proc = min(2, os.cpu_count() or 1) if progress.count_lines(layout.shards(), always=True) >= POOL_MIN_ARTICLES else 1
     try:
-        with worker_pool(num_proc) as pool:  # started first: the workers import their libraries while this process validates
+        with worker_pool(pool_size(layout.shards(), num_proc)) as pool:  # started first: the workers import their libraries while this process validates
             taxonomy, problems = check_taxonomy(layout)
             if taxonomy is None:
                 raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
             store = ResolvedStore(staging / "resolved.sqlite")
             resolver = Resolver(store, taxonomy.topic_names)
-            corpus_order = CorpusOrder(NearDuplicateIndex(SplitSettings.from_release_settings(settings)))
-            report, taxonomy = validate(layout, on_annotations=resolver, on_article=corpus_order)
+            report, taxonomy, corpus_order = check_inputs(layout, resolver, SplitSettings.from_release_settings(settings), pool)
             store.commit()
             store.close()
             if not report.valid:
@@ -295,64 +263,6 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
         shutil.rmtree(staging, ignore_errors=True)
     show_summary(built, report, progress.current())
     return target
-
-
-class InProcess:
-    """The pool of a small build: every call made here, in order."""
-
-    @staticmethod
-    def run(function, jobs: list[tuple], stage: progress.Stage | None = None) -> list:
-        return [function(*job) for job in jobs]
-
-
-class WorkerPool:
-    """Worker processes of a build; results come back in the order of the jobs, whatever order they finish in."""
-
-    def __init__(self, executor: ProcessPoolExecutor, queue):
-        self.executor, self.queue = executor, queue
-
-    def run(self, function, jobs: list[tuple], stage: progress.Stage | None = None) -> list:
-        futures = [self.executor.submit(function, *job) for job in jobs]
-        with progress.relayed(stage, self.queue if stage is not None else None):
-            return [future.result() for future in futures]
-
-
-@contextmanager
-def worker_pool(num_proc: int):
-    """`num_proc` spawned workers (one: this process does the work), killed on any interruption.
-
-    Ctrl-C reaches the whole process group, but only this process should answer it: SIGINT is
-    ignored while the workers are spawned, and an ignored signal stays ignored across exec, so
-    they never see it. It is also blocked in this thread meanwhile: Linux keeps a blocked signal
-    pending even when ignored, so a Ctrl-C in that moment is answered once the handler is back
-    (unless the kernel hands it to another thread, pyarrow's, which drops it). On any
-    interruption the workers are killed before the staging folder they write into is removed.
-    """
-    if num_proc <= 1:
-        yield InProcess()
-        return
-    context = multiprocessing.get_context("spawn")
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    answer_interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:  # the queue starts multiprocessing's resource tracker, a process too
-        queue = context.SimpleQueue() if progress.showing() else None
-        executor = ProcessPoolExecutor(num_proc, mp_context=context, initializer=start_worker, initargs=(os.getpid(), queue))
-        for _ in range(num_proc):  # each submit to a pool with no idle worker spawns one: all of them, in this thread
-            executor.submit(os.getpid)
-    finally:
-        signal.signal(signal.SIGINT, answer_interrupt)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        yield WorkerPool(executor, queue)
-    except BaseException:
-        workers = list(executor._processes.values())  # the executor has no public way to stop running work
-        for worker in workers:
-            worker.kill()
-        for worker in workers:
-            worker.join()
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def show_summary(configs: list[BuiltConfig], report: Report, display: progress.Display) -> None:
