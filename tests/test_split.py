@@ -1,7 +1,7 @@
 """Near-duplicate clusters: MinHash signatures for many articles at once are datasketch's own, so articles cluster as they always did."""
 
 import numpy as np
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 
 from conftest import GUM
 from newscorpus.split import NUM_PERM, NearDuplicateIndex, SplitSettings, shingle_hashes, signatures
@@ -26,5 +26,30 @@ def test_a_near_duplicate_joins_the_cluster_of_the_article_it_repeats():
     for article_id, text in [("a", base), ("b", "storms flooded the valley and closed three schools"), ("c", base + " again")]:
         index({"id": article_id, "text": text})
     splits = index.assign({})
-    assert index.clusters.find("c") == index.clusters.find("a") != index.clusters.find("b")
+    assert index.finish() == {"a": ["a", "c"], "b": ["b"]}
     assert splits["a"] == splits["c"]
+
+
+def test_clusters_are_those_of_datasketchs_lsh_queried_article_by_article():
+    texts = [path.read_text() for path in sorted(GUM.glob("*.txt"))]
+    articles = [(f"g{i:02d}", text) for i, text in enumerate(texts)]
+    articles += [(f"n{i:02d}", text + " Updated with a correction.") for i, text in enumerate(texts[:6])]  # near-duplicates
+    articles += [(f"h{i:02d}", text[: len(text) // 2]) for i, text in enumerate(texts[6:9])]  # halves: below the threshold
+    settings = SplitSettings({"train": 0.8, "validation": 0.1, "test": 0.1})
+    index = NearDuplicateIndex(settings)
+    lsh, template, root = MinHashLSH(threshold=settings.threshold, num_perm=NUM_PERM), MinHash(num_perm=NUM_PERM, seed=1), {}
+    for article_id, text in articles:
+        index({"id": article_id, "text": text})
+        minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, permutations=template.permutations, scheme=template.scheme)
+        minhash.update_batch(shingle_hashes(text, settings.shingle_words))
+        root[article_id] = min([article_id, *(root[other] for other in lsh.query(minhash))])
+        for other in lsh.query(minhash):  # union: every member of a joined cluster takes the smallest root
+            for member, r in list(root.items()):
+                if r == root[other]:
+                    root[member] = root[article_id]
+        lsh.insert(article_id, minhash)
+    expected: dict[str, list[str]] = {}
+    for article_id, _ in articles:
+        expected.setdefault(root[article_id], []).append(article_id)
+    assert index.finish() == {min(ids): ids for ids in expected.values()}
+    assert len(expected) == 24 + 3  # each near-duplicate joined its original; the halves did not

