@@ -107,7 +107,7 @@ class TaskReader:
     def __init__(self, taxonomy: Taxonomy, file: str):
         self.taxonomy = taxonomy
         self.file = file
-        self.entity_labels = frozenset(taxonomy.entity_names)
+        self.entity_labels = {name: name for name in taxonomy.entity_names}  # spans keep the taxonomy's one str of each label
         self.topic_labels = frozenset(taxonomy.topic_names)
         self.relation_labels = {label.name: label for label in taxonomy.relation_labels}
         self.span_targets = {(taxonomy.entity_control, taxonomy.entity_object): "text"}
@@ -146,7 +146,7 @@ class TaskReader:
             )
             regions: dict[str, tuple[str, list[Span]]] = {}
             for r, result in enumerate(annotation["result"]):
-                self._read_result(result, f"{where}/result/{r}", task_id, texts, record, problems, regions)
+                self._read_result(result, where, r, task_id, texts, record, problems, regions)
             if self.relation_labels:
                 self._read_relations(annotation["result"], f"{where}/result", task_id, regions, record, problems)
             records.append(record)
@@ -175,9 +175,10 @@ class TaskReader:
         return [Problem(code, self.file, CONVERSION_MESSAGES[code].format(n=self.conversion_counts[code]), task=task_id, pointer=pointer)
                 for code, (task_id, pointer) in self.conversions.items()]
 
-    def _read_result(self, result, pointer, task_id, texts, record, problems, regions) -> None:
-        def report(code, message, where=""):
-            problems.append(Problem(code, self.file, message, task=task_id, pointer=pointer + where))
+    def _read_result(self, result, where, r, task_id, texts, record, problems, regions) -> None:
+        """One result of annotation `where`, as its r-th; the exact span, by far the most common, takes the short way."""
+        def report(code, message, field=""):
+            problems.append(Problem(code, self.file, message, task=task_id, pointer=f"{where}/result/{r}{field}"))
 
         kind, names = result["type"], (result.get("from_name"), result.get("to_name"))
         if kind == "labels":
@@ -187,16 +188,23 @@ class TaskReader:
                 return
             span_text = texts[target]
             value = result["value"]
-            kept = regions.setdefault(result.get("id"), (target, []))[1]
-            start, end = self._codepoint_offsets(value, span_text, report)
-            if start is None:
-                return
+            region = result.get("id")
+            kept = regions[region][1] if region in regions else regions.setdefault(region, (target, []))[1]
+            start, end, given = value["start"], value["end"], value.get("text")
+            if start < end and given is not None and span_text[start:end] == given:
+                covered = given
+            else:
+                start, end = self._codepoint_offsets(value, span_text, report)
+                if start is None:
+                    return
+                covered = span_text[start:end]
             spans = record.entities if target == "text" else record.title_entities
             for i, label in enumerate(value["labels"]):
-                if label not in self.entity_labels:
+                name = self.entity_labels.get(label)
+                if name is None:
                     report("unknown-label", f"label {label!r} is not in the taxonomy", f"/value/labels/{i}")
                 else:
-                    spans.append(Span(start, end, label, span_text[start:end]))
+                    spans.append(Span(start, end, name, covered))
                     kept.append(spans[-1])
         elif kind == "choices":
             if self.taxonomy.topic_control is None:
@@ -517,6 +525,7 @@ def iter_current_annotations(
             report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(fates)))
         elif left_out[SUPERSEDED]:
             report.add(Problem("annotation-superseded", file, f"{left_out[SUPERSEDED]} tasks are superseded by newer exports"))
+        outcomes = tasks = records = None  # not alive while the next file is read: peak memory is one export, not two
 
 
 def task_fate(task: TaskOutcome) -> str:

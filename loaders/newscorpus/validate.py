@@ -81,7 +81,7 @@ def checked_corpus(layout: Layout, split_settings: SplitSettings | None) -> tupl
     order = CorpusOrder(split_settings) if split_settings else None
     digests = check_corpus(layout, report, order)
     if order is not None:
-        order.near_duplicates.drop_index()
+        order.near_duplicates.finish()
     return report, digests, order
 
 
