@@ -74,3 +74,13 @@ def test_validate_on_a_terminal_shows_progress_and_prints_the_same_report(tmp_pa
     assert code == piped.code == 0
     assert out == piped.out and piped.err == ""
     assert "checking articles" in screen and "checking annotations" in screen
+
+
+def test_import_on_a_terminal_counts_its_tasks_and_prints_what_a_piped_one_does(tmp_path):
+    shown, piped_to = gum_with_settings(tmp_path / "shown"), gum_with_settings(tmp_path / "piped")
+    export = next(shown.annotations_dir.rglob("*.json"))
+    code, out, screen = run_on_terminal("import", export, "--source", "gum", "--root", shown.root)
+    piped = run("import", piped_to.root / export.relative_to(shown.root), "--source", "gum", "--root", piped_to.root)
+    assert code == piped.code == 0, screen
+    assert out == piped.out and piped.err == ""
+    assert re.search(r"importing tasks\s.*\b24 tasks", screen)

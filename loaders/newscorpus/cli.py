@@ -99,12 +99,15 @@ def import_(
     title_key: Annotated[str, typer.Option("--title-key", help="The data key of the title (default: the text's first line when missing).")] = "title",
     language: Annotated[str, typer.Option(help="Language of the articles whose task data does not say.")] = "en",
     root: RootOption = Path("."),
+    quiet: QuietOption = False,
 ):
     """Bring an existing Label Studio project's export in: articles from the task text exactly as annotated, the tasks under annotations/."""
+    from . import progress
     from .ingest.labelstudio import ImportOptions, import_export
 
     layout = Layout(root)
-    outcome = import_export(layout, exports, ImportOptions(source, id_from, text_key, title_key, language))
+    with progress.show(quiet):
+        outcome = import_export(layout, exports, ImportOptions(source, id_from, text_key, title_key, language))
     typer.echo(f"{outcome.tasks} tasks: {outcome.added} articles added, {outcome.unchanged} already in the corpus")
     typer.echo(f"wrote {layout.relative(outcome.export)}" if outcome.export else "this export is already imported; nothing written")
 
@@ -140,7 +143,7 @@ def validate(
 def build(
     version: Annotated[str, typer.Option("--version", help="X.Y.Z; a version that exists is refused.")],
     out: Annotated[Optional[Path], typer.Option(help="Releases folder (default: ROOT/releases).")] = None,
-    num_proc: Annotated[Optional[int], typer.Option("--num-proc", help="Configs built at once (default: 2, or 1 below 1,000 articles); the bytes do not depend on it.")] = None,
+    num_proc: Annotated[Optional[int], typer.Option("--num-proc", help="Processes that check the inputs and make the tables (default: 2, or 1 below 1,000 articles); the bytes do not depend on it.")] = None,
     root: RootOption = Path("."),
     quiet: QuietOption = False,
 ):

@@ -80,7 +80,7 @@ class AnnotationRecord:
     carried_forward: bool = False  # the task's text was corrected since; the spans were moved onto the corpus text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleDigest:
     text: bytes
     title: bytes

@@ -6,6 +6,7 @@ articles with the same text, spans that fit their text, labels in the taxonomy) 
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Callable
 
@@ -76,13 +77,26 @@ class CorpusOrder:
 
 
 def checked_corpus(layout: Layout, split_settings: SplitSettings | None) -> tuple[Report, dict[str, ArticleDigest], CorpusOrder | None]:
-    """Every article checked (and clustered, for a build): the work a worker does beside the annotations."""
+    """Every article checked (and clustered, for a build)."""
     report = Report()
     order = CorpusOrder(split_settings) if split_settings else None
     digests = check_corpus(layout, report, order)
     if order is not None:
         order.near_duplicates.finish()
     return report, digests, order
+
+
+def checked_corpus_apart(layout: Layout, split_settings: SplitSettings | None) -> tuple[Report, bytes, CorpusOrder | None]:
+    """A worker's corpus check: the digests come back as one fingerprint, not 100,000 objects to keep twice."""
+    report, digests, order = progress.uncounted(checked_corpus, layout, split_settings)
+    return report, digests_fingerprint(digests), order
+
+
+def digests_fingerprint(digests: dict[str, ArticleDigest]) -> bytes:
+    fingerprint = hashlib.blake2b(digest_size=32)
+    for article_id, digest in digests.items():
+        fingerprint.update(article_id.encode() + b"\0" + digest.text + digest.title)
+    return fingerprint.digest()
 
 
 def text_digests(layout: Layout) -> dict[str, ArticleDigest]:
@@ -120,7 +134,7 @@ def check_inputs(
     settings, problems = check_release_settings(layout)
     report.extend(problems)
     apart = isinstance(pool, WorkerPool)
-    corpus_check = pool.submit(progress.uncounted, checked_corpus, layout, split_settings) if apart else None
+    corpus_check = pool.submit(checked_corpus_apart, layout, split_settings) if apart else None
     with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
         if apart:
             digests = text_digests(layout)
@@ -130,8 +144,9 @@ def check_inputs(
     if taxonomy is not None:
         check_annotations(layout, taxonomy, settings, digests, annotations_report, on_annotations, pool)
     if apart:
-        corpus_report, checked_digests, order = corpus_check.result()
-        if taxonomy is not None and checked_digests != digests:
+        corpus_report, fingerprint, order = corpus_check.result()
+        if taxonomy is not None and fingerprint != digests_fingerprint(digests):
+            _, checked_digests, _ = progress.uncounted(checked_corpus, layout, None)
             annotations_report = Report()
             check_annotations(layout, taxonomy, settings, checked_digests, annotations_report, None, pool)
             if not corpus_report.errors:  # only an invalid corpus has other digests: a build must not go on with those labels

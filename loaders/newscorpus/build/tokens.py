@@ -21,6 +21,8 @@ TOKEN = re.compile(r"['’]s\b|\w+|[^\w\s]")
 OTHER, WORD, SPACE = 0, 1, 2
 APOSTROPHES = (ord("'"), ord("’"))
 NEWLINE = ord("\n")
+ASCII_SPACE = np.zeros(256, dtype=bool)  # the bytes of \s below U+0080 (a UTF-8 continuation byte is never one)
+ASCII_SPACE[[c for c in range(128) if re.match(r"\s", chr(c))]] = True
 _classes = np.full(0x110000, -1, dtype=np.int8)  # by code point: WORD, SPACE or OTHER once asked, else -1
 
 
@@ -48,13 +50,15 @@ class Tokens:
     def strings(self) -> pa.StringArray:
         """The token texts, cut from the UTF-8 bytes: every non-space byte is in one token, in order."""
         utf8 = np.frombuffer(self.text.encode("utf-8"), dtype=np.uint8)
-        widths = 1 + (self.code_points >= 0x80).astype(np.int8) + (self.code_points >= 0x800) + (self.code_points >= 0x10000)
-        data = utf8[np.repeat(self.kinds != SPACE, widths)]
-        byte_at = np.zeros(len(widths) + 1, dtype=np.int64)
-        np.cumsum(widths, out=byte_at[1:])
+        byte_at = np.append(np.flatnonzero((utf8 & 0xC0) != 0x80), len(utf8))  # where each code point starts
+        space = self.kinds == SPACE
+        if space[self.code_points >= 0x80].any():  # a space beyond ASCII: every byte of it is left out
+            in_token = np.repeat(~space, np.diff(byte_at))
+        else:
+            in_token = ~ASCII_SPACE[utf8]
         offsets = np.zeros(len(self.starts) + 1, dtype=np.int64)
         np.cumsum(byte_at[self.ends] - byte_at[self.starts], out=offsets[1:])
-        return pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(data)).cast(pa.string())
+        return pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(utf8[in_token])).cast(pa.string())
 
 
 def tokenize(text: str) -> Tokens:

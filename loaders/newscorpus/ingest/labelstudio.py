@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 
+from .. import progress
 from ..corpus import CorpusAppend
 from ..exports import TaskReader
 from ..files import decode_bytes, write_atomically
@@ -157,7 +158,7 @@ def import_export(layout: Layout, paths: list[Path], options: ImportOptions) -> 
     batch = CorpusAppend(layout, keep_identical=True)
     task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
     report, stored_tasks = Report(), []
-    for index, (file, task) in enumerate(tasks):
+    for index, (file, task) in enumerate(progress.tracked(tasks, "importing tasks", total=len(tasks), unit="tasks")):
         if not isinstance(task.get("id"), int):  # a 0.x task file may carry no id
             next_task_id += 1
             task = {"id": next_task_id, **task}
