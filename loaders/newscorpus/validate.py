@@ -21,7 +21,7 @@ from .schemas import SchemaCheck
 from .settings import check_release_settings
 from .split import NearDuplicateIndex, SplitSettings
 from .taxonomy import Taxonomy, check_taxonomy
-from .workers import WorkerPool, pool_size, worker_pool
+from .workers import WorkerPool, collect_less, pool_size, worker_pool
 
 AnnotationSink = Callable[[str, list[AnnotationRecord]], None]
 ArticleSink = Callable[[dict], None]
@@ -167,7 +167,8 @@ def check_annotations(layout: Layout, taxonomy: Taxonomy, settings: dict | None,
 
 def validate(layout: Layout, on_annotations: AnnotationSink | None = None) -> tuple[Report, Taxonomy | None]:
     """The whole corpus, in one pass per input (see check_inputs), with workers where it is large."""
-    with worker_pool(pool_size(layout.shards(), None)) as pool:
+    collect_less()
+    with worker_pool(pool_size(layout.shards(), None), ("newscorpus.validate",)) as pool:
         report, taxonomy, _ = check_inputs(layout, on_annotations, pool=pool)
     return report, taxonomy
 

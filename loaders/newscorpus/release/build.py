@@ -1,4 +1,5 @@
-"""Build a release: run the builder for every config and lay out an immutable release folder.
+"""Build a release: check the inputs, cut each split's articles into chunks whose tables the
+workers make, run the builder for every config and lay out an immutable release folder.
 
 Everything is written under a staging folder beside the target and renamed into place at the end,
 so a build that fails or is killed never leaves a partial releases/vX.Y.Z. The card, manifest and
@@ -36,7 +37,7 @@ from ..settings import check_release_settings
 from ..split import SPLITS, SplitSettings
 from ..taxonomy import Taxonomy, check_taxonomy
 from ..validate import check_inputs
-from ..workers import pool_size, worker_pool
+from ..workers import collect_less, pool_size, worker_pool
 from .card import label_panels, render_card
 from .croissant import croissant_metadata
 from .diff import changelog
@@ -106,7 +107,9 @@ def partition_articles(shards: list[Path], ids: list[str], splits: dict[str, str
             offset = 0
             for raw in handle:
                 if raw.strip():
-                    article_id = next(order)
+                    article_id = next(order, None)
+                    if article_id is None:
+                        raise CommandError(f"{path} changed during the build (it has more articles than were checked); build again")
                     lines[splits[article_id]].append((article_id, (number, offset, len(raw))))
                     progress.advance()
                 offset += len(raw)
@@ -122,9 +125,12 @@ def write_chunk_tables(plan: BuildPlan, shards: list[Path], chunk: ArticleChunk)
         for article_id, (number, offset, length) in zip(chunk.ids, chunk.lines):
             handle = handles.get(number) or handles.setdefault(number, shards[number].open("rb"))
             handle.seek(offset)
-            record = orjson.loads(handle.read(length))
-            if record["id"] != article_id:
-                raise RuntimeError(f"{shards[number]} changed during the build: expected article {article_id!r} at byte {offset}")
+            try:
+                record = orjson.loads(handle.read(length))
+            except orjson.JSONDecodeError:
+                record = None
+            if not isinstance(record, dict) or record.get("id") != article_id:
+                raise CommandError(f"{shards[number]} changed during the build: expected article {article_id!r} at byte {offset}; build again")
             records.append(record)
     finally:
         for handle in handles.values():
@@ -213,7 +219,8 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        with worker_pool(pool_size(layout.shards(), num_proc)) as pool:  # started first: the workers import their libraries while this process validates
+        collect_less()
+        with worker_pool(pool_size(layout.shards(), num_proc), (__name__,)) as pool:  # first: the workers import while this process validates
             taxonomy, problems = check_taxonomy(layout)
             if taxonomy is None:
                 raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
