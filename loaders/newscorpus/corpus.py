@@ -21,25 +21,27 @@ def text_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def iter_lines(path: Path, file: str) -> Iterator[tuple[int, bytes | Problem]]:
-    """(line number, bytes) for every non-blank line of a JSONL shard, or one Problem where reading stops:
-    only a regular file is read, and no line past LINE_LIMIT."""
+def iter_lines(path: Path, file: str) -> Iterator[tuple[int, int, bytes | Problem]]:
+    """(line number, byte offset, bytes) for every non-blank line of a JSONL shard (one article
+    each), or a Problem where reading stops: only a regular file is read, and no line past LINE_LIMIT."""
     handle, problem = open_regular(path, file)
     if problem:
-        yield 0, problem
+        yield 0, 0, problem
         return
     with handle:
+        offset = 0
         for number, raw in enumerate(iter(lambda: handle.readline(LINE_LIMIT + 1), b""), start=1):
             if len(raw) > LINE_LIMIT:
-                yield number, Problem("file-too-large", file, f"the line is longer than {LINE_LIMIT >> 20} MiB, the most newscorpus reads as one article", line=number)
+                yield number, offset, Problem("file-too-large", file, f"the line is longer than {LINE_LIMIT >> 20} MiB, the most newscorpus reads as one article", line=number)
                 return
             if raw.strip():
-                yield number, raw
+                yield number, offset, raw
+            offset += len(raw)
 
 
 def iter_shard(path: Path, file: str) -> Iterator[tuple[int, object, Problem | None]]:
     """(line number, parsed record, problem) for every non-blank line of a JSONL shard."""
-    for number, raw in iter_lines(path, file):
+    for number, _, raw in iter_lines(path, file):
         if isinstance(raw, Problem):
             yield number, None, raw
         else:

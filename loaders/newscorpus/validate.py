@@ -104,7 +104,7 @@ def text_digests(layout: Layout) -> dict[str, ArticleDigest]:
     checked against while a worker checks the articles."""
     digests: dict[str, ArticleDigest] = {}
     for path in layout.shards():
-        for _, raw in iter_lines(path, layout.relative(path)):
+        for _, _, raw in iter_lines(path, layout.relative(path)):
             if isinstance(raw, Problem):  # the worker's check reports it
                 break
             progress.advance()

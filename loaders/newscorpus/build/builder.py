@@ -60,14 +60,8 @@ class BuildPlan:
         return self.tables_dir / config / f"{split}-{index:06d}.arrow"
 
 
-@dataclass
-class NewsCorpusConfig(datasets.BuilderConfig):
-    pass
-
-
 class NewsCorpus(datasets.ArrowBasedBuilder):
-    BUILDER_CONFIG_CLASS = NewsCorpusConfig
-    BUILDER_CONFIGS = [NewsCorpusConfig(name=name) for name in CONFIG_NAMES]
+    BUILDER_CONFIGS = [datasets.BuilderConfig(name=name) for name in CONFIG_NAMES]
     DEFAULT_CONFIG_NAME = "documents"
 
     def __init__(self, *args, plan: BuildPlan, **kwargs):

@@ -29,9 +29,10 @@ from ..annotators import Pseudonyms, load_or_create_key
 from ..build.builder import BuildPlan, NewsCorpus
 from ..build.features import CONFIG_NAMES
 from ..build.tables import ChunkTables
+from ..corpus import iter_lines
 from ..files import write_atomically
 from ..layout import Layout
-from ..problems import CommandError, InputError, Report
+from ..problems import CommandError, InputError, Problem, Report
 from ..resolve import Resolver, ResolvedStore
 from ..settings import check_release_settings
 from ..split import SPLITS, SplitSettings
@@ -97,22 +98,20 @@ class ArticleChunk:
     lines: list[tuple[int, int, int]]  # shard number, byte offset, length
 
 
-def partition_articles(shards: list[Path], ids: list[str], splits: dict[str, str]) -> list[ArticleChunk]:
+def partition_articles(layout: Layout, ids: list[str], splits: dict[str, str]) -> list[ArticleChunk]:
     """Each split's articles in corpus order, cut into chunks. A valid corpus has one article per
-    non-blank line, in the order validation saw them, so the lines are found without parsing."""
+    line that iter_lines yields, in the order validation saw them, so the lines are found without parsing."""
     lines: dict[str, list] = {name: [] for name in SPLITS}
     order = iter(ids)
-    for number, path in enumerate(shards):
-        with path.open("rb") as handle:
-            offset = 0
-            for raw in handle:
-                if raw.strip():
-                    article_id = next(order, None)
-                    if article_id is None:
-                        raise CommandError(f"{path} changed during the build (it has more articles than were checked); build again")
-                    lines[splits[article_id]].append((article_id, (number, offset, len(raw))))
-                    progress.advance()
-                offset += len(raw)
+    for number, path in enumerate(layout.shards()):
+        for _, offset, raw in iter_lines(path, layout.relative(path)):
+            article_id = next(order, None)
+            if article_id is None or isinstance(raw, Problem):
+                raise CommandError(f"{path} changed during the build (it is not what was checked); build again")
+            lines[splits[article_id]].append((article_id, (number, offset, len(raw))))
+            progress.advance()
+    if next(order, None) is not None:
+        raise CommandError(f"{layout.corpus_dir} changed during the build (it has fewer articles than were checked); build again")
     return [ArticleChunk(name, i // CHUNK_ARTICLES, [a for a, _ in part], [line for _, line in part])
             for name in SPLITS for i in range(0, len(lines[name]), CHUNK_ARTICLES) for part in [lines[name][i : i + CHUNK_ARTICLES]]]
 
@@ -237,7 +236,7 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
             with progress.stage("assigning splits"):
                 splits = corpus_order.near_duplicates.assign(previous_splits)
             with progress.stage("partitioning articles", total=len(splits)):
-                chunks = partition_articles(layout.shards(), corpus_order.ids, splits)
+                chunks = partition_articles(layout, corpus_order.ids, splits)
             plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", staging / "tables", Pseudonyms(load_or_create_key(layout)))
             plan.chunks = dict(Counter(chunk.split for chunk in chunks))
             release_dir = staging / "release"
