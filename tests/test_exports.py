@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pyarrow.parquet as pq
+import pytest
 from datasets import load_dataset
 
 from conftest import REPO, annotation, article, new_corpus, run, span, task, write_export, write_jsonl
@@ -142,6 +143,32 @@ def test_an_export_that_gives_nothing_to_the_release_says_why(tmp_path):
     said = {p["file"]: p["message"] for p in report["problems"] if p["code"] == "export-contributes-nothing"}
     assert said == {"annotations/20260101T000000Z.json": "no annotation of this export reaches a release: of its 1 task, 1 superseded by a newer export",
                     "annotations/20260301T000000Z.json": "no annotation of this export reaches a release: it holds no tasks"}
+
+
+def test_an_articles_tasks_far_apart_in_one_export_resolve_together(tmp_path):
+    bob = "Bob Jones flew to Rome."
+    layout = corpus(tmp_path / "c", [article("alice", ALICE), article("bob", bob)])
+    alice, bob_span = span(0, 11, "PERSON", "Alice Smith"), span(0, 9, "PERSON", "Bob Jones")
+    write_export(layout, "20260101T000000Z.json", [
+        task(1, article("alice", ALICE), annotation(1, 1, alice)),
+        task(2, article("bob", bob), annotation(2, 1, bob_span)),
+        task(3, article("alice", ALICE), annotation(3, 2, alice), annotation(4, 3)),
+    ])
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    rows = documents(layout.releases_dir / "v1.0.0")
+    assert (rows["alice"]["annotators"], rows["alice"]["resolution"]) == (3, "majority")
+    assert rows["alice"]["entity_agreement"] == pytest.approx(1 / 3) and [e["text"] for e in rows["alice"]["entities"]] == ["Alice Smith"]
+    assert (rows["bob"]["annotators"], rows["bob"]["resolution"]) == (1, "single")
+
+
+def test_what_is_said_of_articles_follows_their_first_tasks_in_the_export(tmp_path):
+    layout = corpus(tmp_path / "c", [article("alice", ALICE)])
+    write_export(layout, "20260101T000000Z.json", [
+        task(1, article("ghost-b", "Nobody.")), task(2, article("alice", ALICE)), task(3, article("ghost-a", "No one.")), task(4, article("ghost-b", "Nobody.")),
+    ])
+    report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    unknown = [(p["task"], p["message"]) for p in report["problems"] if p["code"] == "unknown-article"]
+    assert unknown == [(1, "article 'ghost-b' is not in the corpus"), (4, "article 'ghost-b' is not in the corpus"), (3, "article 'ghost-a' is not in the corpus")]
 
 
 def test_an_export_whose_top_level_is_neither_a_list_nor_a_task_says_so_in_a_line(tmp_path):

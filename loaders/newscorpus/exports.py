@@ -446,55 +446,126 @@ class TaskOutcome:
     seen: dict[str, str] | None = None  # a stale task's title and text, as its annotators saw them
 
 
+@dataclass
+class ArticleTasks:
+    """One article's tasks in one export (its review tasks apart), given once its last task has been read."""
+
+    file: str
+    article_id: str
+    review: bool
+    first: int  # where its first task lies in the file: what is said of articles is said in this order
+    tasks: list[TaskOutcome]
+
+
+@dataclass
+class ExportRead:
+    """The end of one export: its tasks left out, by why."""
+
+    file: str
+    left_out: Counter
+
+
+class TaskKeyData(msgspec.Struct):
+    article_id: object = None
+    review: object = msgspec.UNSET
+
+
+class TaskKey(msgspec.Struct):
+    """What finding an article's last task in a file needs of a task; everything else is skipped unread."""
+
+    data: TaskKeyData
+
+
+TASK_KEY = msgspec.json.Decoder(TaskKey)
+
+
+def last_tasks(export: ExportTasks) -> tuple[list, dict[int, tuple[str, bool]]]:
+    """Each task's (article id, review task?), None where it cannot be read (an invalid task), and
+    index of an article's last task -> the article: the tasks pass in order, so an article is done there."""
+    keys = []
+    for item in export.items:
+        try:
+            data = TASK_KEY.decode(item).data
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            keys.append(None)
+            continue
+        keys.append((data.article_id, data.review is not msgspec.UNSET) if type(data.article_id) is str else None)
+    last = {key: index for index, key in enumerate(keys) if key is not None}
+    return keys, {index: key for key, index in last.items()}
+
+
 def iter_export_tasks(
     layout: Layout, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, exports: list[Path] | None = None, pool=None,
-) -> Iterator[tuple[str, dict[tuple[str, bool], list[TaskOutcome]], Counter]]:
-    """(export file, (article id, review task?) -> its tasks in that file, tasks left out by why),
-    newest export first, each article from the newest export that has it.
+) -> Iterator[ArticleTasks | ExportRead]:
+    """Each article's tasks of each export, newest export first, each article from the newest
+    export that has it; an ExportRead after each file's articles.
 
     An older export's tasks for an article that a newer export also has are superseded whole: Label
     Studio exports are snapshots of the project, so the newest one is the truth. Review tasks
     (`studio review`) supersede only review tasks: a review never erases the annotations it
-    adjudicates, so an article can be yielded twice, once for each. Each task is
-    decoded, checked and reduced to plain records on its own; one file's records are kept until
-    the file is done, because an article's tasks may lie anywhere in it. With a pool of workers,
-    they decode and check the tasks (checked_tasks) while this process reads the ones before.
+    adjudicates, so an article can come twice, once for each. Each task is decoded, checked and
+    reduced to plain records on its own, and an article is given as soon as its last task in the
+    file has passed (a quick pass over the file finds where that is), so the records of a whole
+    export are never held at once. With a pool of workers, they decode and check the tasks
+    (checked_tasks) while this process reads the ones before.
     """
     schema_path = layout.schema_path("labelstudio-export.schema.json")
-    claimed: set[tuple[str, bool]] = set()  # (article id, review task?)
+    claimed: set[tuple[str, bool]] = set()  # (article id, review task?) of newer exports
     for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
-        export, problems = split_export(path, file)
-        report.extend(problems)
-        if export is None:
-            continue
-        report.counts["tasks"] += len(export.items)
-        reader = TaskReader(taxonomy, file)
-        outcomes: dict[tuple[str, bool], list[TaskOutcome]] = {}
         left_out: Counter = Counter()
-        for index, (item, (task, problems)) in enumerate(zip(export.items, checked_tasks(export, schema_path, file, pool))):
-            progress.advance(1, len(item))
-            pointer = json_pointer(export.place(index))
-            if task is None:
-                report.extend(problems)
-                left_out["invalid"] += 1
-                continue
+        # its own generator, so nothing of this file (a task's bytes hold the whole file) is alive while the next is read
+        given = yield from export_articles(path, file, taxonomy, corpus, report, schema_path, claimed, left_out, pool)
+        if given is not None:
+            claimed.update(given)
+            yield ExportRead(file, left_out)
+
+
+def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, schema_path: Path,
+                    claimed: set[tuple[str, bool]], left_out: Counter, pool) -> Iterator[ArticleTasks]:
+    """The articles of one export that newer ones do not claim; returns the articles that had a task
+    counting (they supersede older exports), or None when the file cannot be read as an export."""
+    export, problems = split_export(path, file)
+    report.extend(problems)
+    if export is None:
+        return None
+    report.counts["tasks"] += len(export.items)
+    reader = TaskReader(taxonomy, file)
+    keys, ends = last_tasks(export)
+    open_articles: dict[tuple[str, bool], ArticleTasks] = {}
+    read: set[tuple[str, bool]] = set()  # articles whose last task has passed
+    given: set[tuple[str, bool]] = set()
+    for index, (item, (task, problems)) in enumerate(zip(export.items, checked_tasks(export, schema_path, file, pool))):
+        progress.advance(1, len(item))
+        if task is None:
+            report.extend(problems)
+            left_out["invalid"] += 1
+        else:
             article_id = task["data"]["article_id"]
             key = (article_id, is_review_task(task))
+            if key != keys[index] or key in read:
+                raise RuntimeError(f"{file}: task {index} is of {key}, the quick pass read {keys[index]}")
             if key in claimed:
                 left_out[SUPERSEDED] += 1
-                continue
-            records, task_problems = reader.read(pointer, task)
-            report.extend(task_problems)
-            digest = corpus.get(article_id)
-            current = is_current(task, digest) if digest else None
-            seen = {part: task["data"][part] for part in ("title", "text") if part in task["data"]} if current is False else None
-            outcomes.setdefault(key, []).append(TaskOutcome(pointer, task["id"], current, records, seen))
-        report.extend(reader.conversion_problems())
-        del export
-        yield file, outcomes, left_out
-        claimed.update(outcomes)
-        del outcomes  # before the next file is read: peak memory is one export, not two
+            else:
+                pointer = json_pointer(export.place(index))
+                records, task_problems = reader.read(pointer, task)
+                report.extend(task_problems)
+                digest = corpus.get(article_id)
+                current = is_current(task, digest) if digest else None
+                seen = {part: task["data"][part] for part in ("title", "text") if part in task["data"]} if current is False else None
+                article = open_articles.get(key)
+                if article is None:
+                    article = open_articles[key] = ArticleTasks(file, article_id, key[1], index, [])
+                    given.add(key)
+                article.tasks.append(TaskOutcome(pointer, task["id"], current, records, seen))
+        done = ends.get(index)
+        if done is not None:
+            read.add(done)
+            if done in open_articles:
+                yield open_articles.pop(done)
+    report.extend(reader.conversion_problems())
+    return given
 
 
 SUPERSEDED = "superseded by a newer export"
@@ -507,25 +578,45 @@ def iter_current_annotations(
     """(article id, its annotations) from the newest export that has the article, newest export first.
 
     `carry`: whether the labels of a stale task (its article corrected since) are carried to the
-    corpus text (see carry.py) or the task is an error.
+    corpus text (see carry.py) or the task is an error. What is said of an article comes after what
+    was said of its file's tasks, in the order of the articles' first tasks: the report does not
+    depend on when an article is done. Articles with stale tasks wait for the end of their file,
+    which reads their corpus text in one pass.
     """
-    for file, outcomes, left_out in iter_export_tasks(layout, taxonomy, corpus, report, exports, pool):
-        stale = {article_id for (article_id, _), tasks in outcomes.items() if any(t.current is False for t in tasks)}
-        articles = articles_by_id(layout, stale) if stale else {}
-        contributed = 0
-        fates = Counter(left_out)  # why tasks gave nothing, said only when the whole file gives nothing
-        for (article_id, _), tasks in outcomes.items():
-            records = current_records(file, article_id, tasks, articles.get(article_id), report, carry)
-            report.counts["annotations"] += len(records)
-            contributed += len(records)
-            fates.update(task_fate(t) for t in tasks)
-            if records:
-                yield article_id, records
+    said: list[tuple[int, list[Problem]]] = []
+    stale: list[ArticleTasks] = []
+    contributed = 0
+    fates: Counter = Counter()  # why tasks gave nothing, said only when the whole file gives nothing
+
+    def resolve(article: ArticleTasks, corpus_article: dict | None) -> list[AnnotationRecord]:
+        nonlocal contributed
+        problems = Report()
+        records = current_records(article.file, article.article_id, article.tasks, corpus_article, problems, carry)
+        said.append((article.first, problems.problems))
+        report.counts["annotations"] += len(records)
+        contributed += len(records)
+        fates.update(task_fate(t) for t in article.tasks)
+        return records
+
+    for item in iter_export_tasks(layout, taxonomy, corpus, report, exports, pool):
+        if isinstance(item, ArticleTasks):
+            if any(t.current is False for t in item.tasks):
+                stale.append(item)
+            elif records := resolve(item, None):
+                yield item.article_id, records
+            continue
+        articles = articles_by_id(layout, {article.article_id for article in stale})
+        for article in stale:
+            if records := resolve(article, articles.get(article.article_id)):
+                yield article.article_id, records
+        for _, problems in sorted(said, key=lambda s: s[0]):
+            report.extend(problems)
+        file, left_out = item.file, item.left_out
         if not contributed:  # one warning per file: this one counts the superseded tasks too
-            report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(fates)))
+            report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(left_out + fates)))
         elif left_out[SUPERSEDED]:
             report.add(Problem("annotation-superseded", file, f"{left_out[SUPERSEDED]} tasks are superseded by newer exports"))
-        outcomes = tasks = records = None  # not alive while the next file is read: peak memory is one export, not two
+        said, stale, contributed, fates = [], [], 0, Counter()
 
 
 def task_fate(task: TaskOutcome) -> str:

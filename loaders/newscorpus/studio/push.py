@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import progress
 from ..carry import TaskChange
 from ..corpus import articles_by_id, iter_articles, text_digest
-from ..exports import ArticleDigest, iter_export_tasks
+from ..exports import ArticleDigest, ArticleTasks, iter_export_tasks
 from ..layout import Layout
 from ..problems import InputError, Problem, Report
 from ..resolve import latest_per_annotator, resolve_gold, voters_and_reviews
@@ -160,12 +160,13 @@ def carried_predictions(layout: Layout, taxonomy: Taxonomy, digests: dict[str, A
     """article id -> a Label Studio prediction, for each pending article that its newest export holds
     only as stale tasks: the spans that carry (those touching an edit are left for the annotator)."""
     found = {}
-    for file, outcomes, _ in iter_export_tasks(layout, taxonomy, digests, Report()):
-        stale_tasks = {}
-        for (article_id, review), tasks in outcomes.items():
-            submitted = any(not r.cancelled for t in tasks if t.current for r in t.records)
-            if article_id in pending and not review and not submitted:
-                stale_tasks[article_id] = [t for t in tasks if t.current is False]
+    stale_tasks: dict[str, list] = {}
+    for item in iter_export_tasks(layout, taxonomy, digests, Report()):
+        if isinstance(item, ArticleTasks):
+            submitted = any(not r.cancelled for t in item.tasks if t.current for r in t.records)
+            if item.article_id in pending and not item.review and not submitted:
+                stale_tasks[item.article_id] = [t for t in item.tasks if t.current is False]
+            continue
         articles = articles_by_id(layout, {a for a, tasks in stale_tasks.items() if tasks})
         for article_id, article in articles.items():
             stale = stale_tasks[article_id]
@@ -173,8 +174,9 @@ def carried_predictions(layout: Layout, taxonomy: Taxonomy, digests: dict[str, A
             gold = resolve_gold(article_id, latest_per_annotator(moved), Counter())
             if gold.method != "none":
                 spans = [PredictedSpan("title", s) for s in gold.title_entities] + [PredictedSpan("text", s) for s in gold.entities]
-                source = f"carried-forward:{file}#" + "+".join(f"task{t.task_id}" for t in stale)
+                source = f"carried-forward:{item.file}#" + "+".join(f"task{t.task_id}" for t in stale)
                 found[article_id] = prediction(source, prediction_results(taxonomy, spans, gold.topics, relations=gold.relations))
+        stale_tasks = {}
     return found
 
 
