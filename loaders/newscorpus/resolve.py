@@ -234,6 +234,14 @@ class ResolvedStore:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE IF NOT EXISTS resolved (article_id TEXT PRIMARY KEY, gold BLOB, annotations BLOB)")
 
+    def add(self, article_id: str, gold: dict, annotations: list[dict]) -> bool:
+        """Stores a new article; False, storing nothing, when the article is stored already."""
+        try:
+            self.db.execute("INSERT INTO resolved VALUES (?, ?, ?)", (article_id, orjson.dumps(gold), orjson.dumps(annotations)))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
     def put(self, article_id: str, gold: dict, annotations: list[dict]) -> None:
         self.db.execute("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?)", (article_id, orjson.dumps(gold), orjson.dumps(annotations)))
 
@@ -255,7 +263,6 @@ class Resolver:
         self.store = store
         self.counts: Counter = Counter()
         self.agreement = AgreementTally(topic_names)
-        self.stored: set[str] = set()  # a set lookup per article, not a query: only reviewed articles come twice
 
     def __call__(self, article_id: str, records: list[AnnotationRecord]) -> None:
         records = sorted(records, key=lambda r: r.annotation_id)
@@ -268,21 +275,19 @@ class Resolver:
         resolved = resolve_gold(article_id, voters, self.counts, reviews)
         if resolved.carried_forward and resolved.method != "none":
             self.counts["articles_carried_forward"] += 1
-        if article_id not in self.stored:
-            self.stored.add(article_id)
-            self.store.put(article_id, stored_gold(resolved), [stored_annotation(r) for r in records])
+        ours, annotations = stored_gold(resolved), [stored_annotation(r) for r in records]
+        if self.store.add(article_id, ours, annotations):
             return
-        # The article's annotations and its review came from different exports (they never supersede
-        # each other): one resolution is the annotators', the other the reviewer's.
-        gold, annotations = self.store.get(article_id)
-        ours = stored_gold(resolved)
+        # The article's annotation tasks and its review tasks come apart (they never supersede each
+        # other): one resolution is the annotators', the other the reviewer's.
+        gold, stored = self.store.get(article_id)
         annotated, adjudicated = (gold, ours) if any(r.review for r in records) else (ours, gold)
         combined = with_adjudication(annotated, adjudicated)
         for method, change in ((gold["method"], -1), (resolved.method, -1), (combined["method"], 1)):
             self.counts[f"resolved_{method}"] += change
             if not self.counts[f"resolved_{method}"]:
                 del self.counts[f"resolved_{method}"]
-        self.store.put(article_id, combined, annotations + [stored_annotation(r) for r in records])
+        self.store.put(article_id, combined, stored + annotations)
 
 
 def with_adjudication(annotated: dict, adjudicated: dict) -> dict:
