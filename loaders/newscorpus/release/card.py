@@ -22,6 +22,7 @@ from ..resolve import RELATION_RULE, RULES
 from ..split import SPLITS
 from ..taxonomy import Taxonomy
 from .label_chart import CHART_FILE, LabelPanel
+from .manifest import config_batches
 
 EXAMPLE_TEXT_CHARS = 300
 EXAMPLE_SPANS = 5
@@ -66,13 +67,12 @@ labelled = documents.map(tokenize_and_label, remove_columns=documents.column_nam
 def label_distribution(release_dir: Path, taxonomy: Taxonomy) -> tuple[Counter, Counter]:
     """Entity and topic counts over every documents shard, read back from the files themselves."""
     entities, topics = Counter(), Counter()
-    for path in sorted((release_dir / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["entities", "topics"]):
-            labels = pc.struct_field(pc.list_flatten(batch.column("entities")), "label")
-            for item in pc.value_counts(labels).to_pylist():
-                entities[taxonomy.entity_names[item["values"]]] += item["counts"]
-            for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
-                topics[taxonomy.topic_names[item["values"]]] += item["counts"]
+    for batch in config_batches(release_dir, "documents", ["entities", "topics"]):
+        labels = pc.struct_field(pc.list_flatten(batch.column("entities")), "label")
+        for item in pc.value_counts(labels).to_pylist():
+            entities[taxonomy.entity_names[item["values"]]] += item["counts"]
+        for item in pc.value_counts(pc.list_flatten(batch.column("topics"))).to_pylist():
+            topics[taxonomy.topic_names[item["values"]]] += item["counts"]
     return entities, topics
 
 
@@ -91,11 +91,10 @@ def label_panels(context, release_dir: Path) -> list[LabelPanel]:
 def relation_counts(release_dir: Path, taxonomy: Taxonomy) -> Counter:
     """Relations by label over every documents shard, read back from the files themselves."""
     found = Counter()
-    for path in sorted((release_dir / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["relations"]):
-            labels = pc.struct_field(pc.list_flatten(batch.column("relations")), "label")
-            for item in pc.value_counts(labels).to_pylist():
-                found[taxonomy.relation_names[item["values"]]] += item["counts"]
+    for batch in config_batches(release_dir, "documents", ["relations"]):
+        labels = pc.struct_field(pc.list_flatten(batch.column("relations")), "label")
+        for item in pc.value_counts(labels).to_pylist():
+            found[taxonomy.relation_names[item["values"]]] += item["counts"]
     return found
 
 
@@ -122,8 +121,8 @@ def relations_section(context, release_dir: Path) -> list[str]:
 
 def column_values(release_dir: Path, config: str, column: str) -> Counter:
     found = Counter()
-    for path in sorted((release_dir / config).glob("*.parquet")):
-        for item in pc.value_counts(pq.read_table(path, columns=[column]).column(column)).to_pylist():
+    for batch in config_batches(release_dir, config, [column]):
+        for item in pc.value_counts(batch.column(column)).to_pylist():
             found[item["values"]] += item["counts"]
     return found
 
@@ -221,12 +220,18 @@ def example_section(context, release_dir: Path, split: str | None) -> list[str]:
 
 def annotator_articles(release_dir: Path) -> tuple[list[list], int]:
     """Per pseudonymous annotator: articles annotated and articles skipped, read back from the
-    `annotations` files; anonymous annotations (one annotator each) are summed into one row."""
+    `annotations` files (an article's rows lie together); anonymous annotations (one annotator
+    each) are summed into one row."""
     annotated, skipped = Counter(), Counter()
-    for path in sorted((release_dir / "annotations").glob("*.parquet")):
-        columns = pq.read_table(path, columns=["article_id", "annotator", "was_cancelled"])
-        for row in columns.group_by(["annotator", "was_cancelled"]).aggregate([("article_id", "count_distinct")]).to_pylist():
-            (skipped if row["was_cancelled"] else annotated)[row["annotator"]] += row["article_id_count_distinct"]
+    article, counted = None, set()
+    columns = ["article_id", "annotator", "was_cancelled"]
+    for batch in config_batches(release_dir, "annotations", columns):
+        for article_id, annotator, cancelled in zip(*(batch.column(c).to_pylist() for c in columns)):
+            if article_id != article:
+                article, counted = article_id, set()
+            if (annotator, cancelled) not in counted:
+                counted.add((annotator, cancelled))
+                (skipped if cancelled else annotated)[annotator] += 1
     names = sorted(annotated.keys() | skipped.keys())
     anonymous = [n for n in names if n.startswith(f"{ANONYMOUS}-")]
     rows = [[f"`{n}`", annotated[n], skipped[n]] for n in names if n not in anonymous]

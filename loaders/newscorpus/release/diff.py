@@ -7,27 +7,23 @@ from pathlib import Path
 
 import orjson
 import pyarrow
-import pyarrow.parquet as pq
 
 from ..problems import CommandError
-from .manifest import read_manifest
+from .manifest import config_batches, config_columns, read_manifest
 
 
 def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
     """article id -> (hash of its text and title, hash of its gold labels), streamed from the files."""
     found: dict[str, tuple[str, str]] = {}
-    for path in sorted((release_dir / "articles").glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(columns=["id", "title", "text"]):
-            for article_id, title, text in zip(*(batch.column(c).to_pylist() for c in ("id", "title", "text"))):
-                found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
-    for path in sorted((release_dir / "documents").glob("*.parquet")):
-        file = pq.ParquetFile(path)
-        # relations are labels too; a release without the column and a row without relations hash alike
-        columns = ["id", "entities", "title_entities", "topics"] + (["relations"] if "relations" in file.schema_arrow.names else [])
-        for batch in file.iter_batches(columns=columns):
-            for row in batch.to_pylist():
-                labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
-                found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
+    for batch in config_batches(release_dir, "articles", ["id", "title", "text"]):
+        for article_id, title, text in zip(*(batch.column(c).to_pylist() for c in ("id", "title", "text"))):
+            found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
+    # relations are labels too; a release without the column and a row without relations hash alike
+    columns = ["id", "entities", "title_entities", "topics"] + (["relations"] if "relations" in config_columns(release_dir, "documents") else [])
+    for batch in config_batches(release_dir, "documents", columns):
+        for row in batch.to_pylist():
+            labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
+            found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
     return found
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
 import pyarrow
+import pyarrow.parquet as pq
 
 from .. import __version__
 from ..files import SMALL_FILE_LIMIT, decode_bytes, read_bounded
@@ -22,6 +24,10 @@ from ..schemas import SchemaCheck
 VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 # How an existing folder's name is read: any spelling that means the same three numbers.
 ANY_SPELLING = re.compile(r"v\s*(\d+)\s*\.\s*(\d+)\s*\.\s*(\d+)\s*")
+
+# Rows read back from a release at a time: one row group of `documents` can hold tens of thousands,
+# and a batch of them decoded whole costs hundreds of MB.
+READ_ROWS = 1024
 
 
 @dataclass
@@ -84,3 +90,15 @@ def tool_versions() -> dict[str, str]:
     """What wrote the bytes: a rebuild is byte-identical only with the same versions."""
     return {"name": "newscorpus", "version": __version__, "datasets": datasets.__version__, "pyarrow": pyarrow.__version__,
             **{name: importlib.metadata.version(name) for name in ("matplotlib", "pillow")}}  # they draw the card's picture
+
+
+def config_batches(release_dir: Path, config: str, columns: list[str]) -> Iterator[pyarrow.RecordBatch]:
+    """A config's rows, shard after shard in name order, READ_ROWS at a time."""
+    for path in sorted((release_dir / config).glob("*.parquet")):
+        yield from pq.ParquetFile(path).iter_batches(batch_size=READ_ROWS, columns=columns)
+
+
+def config_columns(release_dir: Path, config: str) -> list[str]:
+    """The columns of a config's shards (they all have the same), none when it has no shard."""
+    first = next(iter(sorted((release_dir / config).glob("*.parquet"))), None)
+    return pq.read_schema(first).names if first else []
