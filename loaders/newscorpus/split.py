@@ -9,7 +9,6 @@ previously placed cluster member. So adding articles never moves an existing one
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from dataclasses import dataclass
 
@@ -19,11 +18,12 @@ from datasketch.minhash import _fmix  # pinned version; tests/test_split.py fail
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .codepoints import WORD, code_point_classes, code_points, utf8_offsets
+
 
 SPLITS = ("train", "validation", "test")
 NUM_PERM = 64
 SIGNATURE_BATCH = 256
-WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -49,19 +49,77 @@ def split_of_key(key: str, ratios: dict[str, float]) -> str:
     return SPLITS[-1]
 
 
-def shingle_hashes(text: str, width: int) -> np.ndarray:
-    """A 32-bit hash of each distinct run of `width` words (deterministic, unlike hash()).
+def crc_table() -> np.ndarray:
+    """zlib's CRC-32 (reflected, polynomial 0xEDB88320) a byte at a time."""
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+        table.append(crc)
+    return np.array(table, dtype=np.uint32)
 
-    Each word is hashed once (crc32) and the runs are combined as a polynomial in numpy, instead
-    of building a string per run: this was most of the cost of near-duplicate detection.
+
+CRC_TABLE = crc_table()
+VECTOR_BYTES = 64  # words up to this long are hashed together, a byte position at a time; longer ones by zlib
+
+
+def crc32_each(utf8: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """zlib.crc32 of each utf8[starts[i]:ends[i]], all at once: the words sorted longest first, so the
+    k-th step updates only the words longer than k, a prefix of them."""
+    lengths = ends - starts
+    found = np.empty(len(starts), dtype=np.uint32)
+    for i in np.flatnonzero(lengths > VECTOR_BYTES).tolist():
+        found[i] = zlib.crc32(utf8[starts[i] : ends[i]])
+    short = np.flatnonzero(lengths <= VECTOR_BYTES)
+    order = short[np.argsort(-lengths[short], kind="stable")]
+    longest_first, positions = lengths[order], starts[order]
+    crc = np.full(len(order), 0xFFFFFFFF, dtype=np.uint32)
+    steps = int(longest_first[0]) if len(order) else 0
+    for k, active in enumerate(np.searchsorted(-longest_first, -np.arange(steps), side="left").tolist()):
+        value = crc[:active]
+        crc[:active] = CRC_TABLE[(value ^ utf8[positions[:active] + k]) & 0xFF] ^ (value >> 8)
+    found[order] = crc ^ 0xFFFFFFFF
+    return found
+
+
+def shingle_hashes(texts: list[str], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's distinct shingles, joined, and how many each text has: a shingle is a 32-bit hash
+    of a run of `width` words (`\\w+` of the lowercased text), a polynomial of the words' crc32.
+
+    A text of fewer words has one shingle of them all (0 for none). Computed for many texts at once
+    over their code points (codepoints.py), without a Python object per word: a regex and a crc32
+    per word were most of the cost of near-duplicate detection. tests/test_split.py holds it equal
+    to that word-by-word definition.
     """
-    words = WORD.findall(text.lower())
-    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
-    runs = max(1, len(words) - width + 1)
-    combined = np.zeros(runs, dtype=np.uint64)
-    for k in range(min(width, len(words))):
-        combined = (combined * np.uint64(1_000_003) + word_hashes[k : k + runs]) & np.uint64(0xFFFFFFFF)
-    return np.unique(combined).astype(np.uint32)
+    lowered = [text.lower() for text in texts]
+    joined = "\n".join(lowered)  # not a word character: no word runs from one text into the next
+    word = code_point_classes(code_points(joined)) == WORD
+    edges = np.diff(word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    utf8 = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    at = utf8_offsets(utf8)
+    hashes = crc32_each(utf8, at[starts], at[ends]).astype(np.uint64)
+    text_starts = np.cumsum([0] + [len(text) + 1 for text in lowered[:-1]])
+    text_of_word = np.searchsorted(text_starts, starts, side="right") - 1
+    words = np.bincount(text_of_word, minlength=len(texts))
+    runs = len(hashes) - width + 1
+    keys = []
+    if runs > 0:
+        combined = np.zeros(runs, dtype=np.uint64)
+        for k in range(width):
+            combined = (combined * np.uint64(1_000_003) + hashes[k : k + runs]) & np.uint64(0xFFFFFFFF)
+        whole = text_of_word[:runs] == text_of_word[width - 1 :]  # the run lies in one text
+        keys.append((text_of_word[:runs][whole].astype(np.uint64) << np.uint64(32)) | combined[whole])
+    first = np.cumsum(words) - words
+    for i in np.flatnonzero(words < width).tolist():
+        value = 0
+        for h in hashes[first[i] : first[i] + words[i]].tolist():
+            value = (value * 1_000_003 + h) & 0xFFFFFFFF
+        keys.append(np.array([(i << 32) | value], dtype=np.uint64))
+    distinct = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
+    counts = np.bincount((distinct >> np.uint64(32)).astype(np.int64), minlength=len(texts))
+    return (distinct & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
 
 
 def signatures(shingles: np.ndarray, counts: np.ndarray, permutations: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -104,19 +162,18 @@ class NearDuplicateIndex:
         self.bands, self.rows = bands.b, bands.r
         self.ids: list[str] = []
         self.signatures: list[np.ndarray] = []
-        self.pending: list[np.ndarray] = []  # shingle hashes of the articles not yet signed
+        self.pending: list[str] = []  # texts of the articles not yet signed
         self.clusters: dict[str, list[str]] | None = None  # by smallest id, once finished
 
     def __call__(self, record: dict) -> None:
         self.ids.append(record["id"])
-        self.pending.append(shingle_hashes(record["text"], self.settings.shingle_words))
+        self.pending.append(record["text"])
         if len(self.pending) >= SIGNATURE_BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            counts = np.fromiter(map(len, self.pending), dtype=np.int64, count=len(self.pending))
-            self.signatures.append(signatures(np.concatenate(self.pending), counts, self.permutations))
+            self.signatures.append(signatures(*shingle_hashes(self.pending, self.settings.shingle_words), self.permutations))
             self.pending = []
 
     def finish(self) -> dict[str, list[str]]:

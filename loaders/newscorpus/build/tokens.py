@@ -17,24 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ..codepoints import OTHER, SPACE, WORD, code_point_classes, code_points, utf8_offsets
+
 TOKEN = re.compile(r"['’]s\b|\w+|[^\w\s]")
-OTHER, WORD, SPACE = 0, 1, 2
 APOSTROPHES = (ord("'"), ord("’"))
 NEWLINE = ord("\n")
 ASCII_SPACE = np.zeros(256, dtype=bool)  # the bytes of \s below U+0080 (a UTF-8 continuation byte is never one)
 ASCII_SPACE[[c for c in range(128) if re.match(r"\s", chr(c))]] = True
-_classes = np.full(0x110000, -1, dtype=np.int8)  # by code point: WORD, SPACE or OTHER once asked, else -1
-
-
-def code_point_classes(code_points: np.ndarray) -> np.ndarray:
-    kinds = _classes[code_points]
-    unknown = kinds < 0
-    if unknown.any():
-        for c in np.unique(code_points[unknown]).tolist():
-            char = chr(c)
-            _classes[c] = WORD if re.match(r"\w", char) else SPACE if re.match(r"\s", char) else OTHER
-        kinds = _classes[code_points]
-    return kinds
 
 
 @dataclass
@@ -50,7 +39,7 @@ class Tokens:
     def strings(self) -> pa.StringArray:
         """The token texts, cut from the UTF-8 bytes: every non-space byte is in one token, in order."""
         utf8 = np.frombuffer(self.text.encode("utf-8"), dtype=np.uint8)
-        byte_at = np.append(np.flatnonzero((utf8 & 0xC0) != 0x80), len(utf8))  # where each code point starts
+        byte_at = utf8_offsets(utf8)
         space = self.kinds == SPACE
         if space[self.code_points >= 0x80].any():  # a space beyond ASCII: every byte of it is left out
             in_token = np.repeat(~space, np.diff(byte_at))
@@ -63,7 +52,7 @@ class Tokens:
 
 def tokenize(text: str) -> Tokens:
     """Tokens never overlap, so the k-th start pairs with the k-th end: both come from masks."""
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    cp = code_points(text)
     if not len(cp):
         empty = np.zeros(0, dtype=np.int64)
         return Tokens(text, cp, np.zeros(0, dtype=np.int8), empty, empty)
