@@ -199,6 +199,8 @@ def span_columns(spans: list[Span]) -> dict[str, list]:
 
 def relation_columns(entities: list[Span], relations: list[Relation]) -> dict[str, list]:
     """Head and tail as indexes into `entities` as listed (the row's `entities` column)."""
+    if not relations:  # most rows: no index of their spans to build
+        return {"head": [], "tail": [], "label": []}
     index: dict[tuple, int] = {}
     for i, span in enumerate(entities):
         index.setdefault((span.start, span.end, span.label), i)
