@@ -21,7 +21,7 @@ from . import progress
 from .annotators import annotator_identity
 from .carry import TaskChange, stale_difference
 from .corpus import articles_by_id, text_digest
-from .files import BOM, EXPORT_LIMIT, decode_bytes, duplicate_key, duplicate_key_problem, is_utf8, read_bounded
+from .files import BOM, EXPORT_LIMIT, TooDeep, decode_bytes, duplicate_key, duplicate_key_problem, is_utf8, read_bounded
 from .layout import Layout
 from .problems import Problem, Report
 from .schemas import SchemaCheck, json_pointer
@@ -328,7 +328,7 @@ def split_export(path: Path, file: str) -> tuple[ExportTasks | None, list[Proble
         if raw.startswith(BOM) or not is_utf8(raw):
             raise ValueError
         return ExportTasks(msgspec.json.decode(raw, type=list[msgspec.Raw])), []
-    except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):  # msgspec's depth limit is a RecursionError
         document, problem = decode_bytes(raw, file)
         if problem:
             return None, [problem]
@@ -382,7 +382,10 @@ def checked_task(item, place: tuple, schema: SchemaCheck, file: str) -> tuple[di
     except orjson.JSONDecodeError as err:  # msgspec split the list; orjson is stricter about numbers (1e400)
         return None, [Problem("json-error", file, err.msg, pointer=pointer)]
     task_id = task.get("id") if isinstance(task, dict) and type(task.get("id")) is int else None
-    key = duplicate_key(bytes(item), task)
+    try:
+        key = duplicate_key(bytes(item), task)
+    except TooDeep as err:
+        return None, [Problem("json-error", file, str(err), task=task_id, pointer=pointer)]
     if key is not None:
         return None, [duplicate_key_problem(key, file, task=task_id, pointer=pointer)]
     errors = schema.errors(task, prefix=place)
@@ -486,7 +489,7 @@ def last_tasks(export: ExportTasks) -> tuple[list, dict[int, tuple[str, bool]]]:
     for item in export.items:
         try:
             data = TASK_KEY.decode(item).data
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             keys.append(None)
             continue
         keys.append((data.article_id, data.review is not msgspec.UNSET) if type(data.article_id) is str else None)

@@ -74,18 +74,33 @@ def refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
     return found
 
 
+MAX_DEPTH = 254  # arrays and objects within each other: the most orjson writes, and the duplicate-key proof writes what was read
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH: refused, since no duplicate key could be ruled out."""
+
+    def __init__(self):
+        super().__init__(f"arrays and objects are nested more than {MAX_DEPTH} levels deep; newscorpus reads at most {MAX_DEPTH}")
+
+
 def duplicate_key(raw: bytes, parsed) -> str | None:
     """A key that appears twice in one object of `raw` (JSON parsers keep the last silently), or None.
+    Raises TooDeep for a document nested deeper than MAX_DEPTH.
 
     Cheap proof first: every key in `raw` ends in `"` then `:`, so the count of those is at least
     the count of keys; orjson writes strings as they were spelt (absent \\u escapes), so its
     output has the same count less one per key it dropped. Equal counts prove no duplicate. Only
     when they differ (a duplicate, or a `":` inside a string) does json's object_pairs_hook look.
     """
+    try:
+        written = orjson.dumps(parsed)
+    except TypeError:  # orjson's "Recursion limit reached"
+        raise TooDeep() from None
     if b"\\u" not in raw:
         spaced = b" :" in raw or b"\n:" in raw or b"\t:" in raw or b"\r:" in raw
         in_raw = len(KEY_END.findall(raw)) if spaced else raw.count(b'":')
-        if in_raw == orjson.dumps(parsed).count(b'":'):
+        if in_raw == written.count(b'":'):
             return None
     try:
         json.loads(raw, object_pairs_hook=refuse_duplicates)
@@ -121,7 +136,10 @@ def decode_bytes(raw: bytes, file: str, line: int | None = None) -> tuple[object
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         return None, Problem("json-error", file, err.msg + f" at column {err.colno}", line=line if line is not None else err.lineno)
-    key = duplicate_key(raw, document)
+    try:
+        key = duplicate_key(raw, document)
+    except TooDeep as err:
+        return None, Problem("json-error", file, str(err), line=line)
     if key is not None:
         return None, duplicate_key_problem(key, file, line)
     return document, None

@@ -93,7 +93,10 @@ class SchemaCheck:
 
     def errors(self, instance, prefix=()) -> list[tuple[str, str]]:
         """(JSON pointer, message) for each way `instance` breaks the schema; empty when valid."""
-        if self._validator.is_valid(instance):
-            return []
-        found = sorted(self._validator.iter_errors(instance), key=lambda e: list(map(str, e.instance_path)))
+        try:
+            if self._validator.is_valid(instance):
+                return []
+            found = sorted(self._validator.iter_errors(instance), key=lambda e: list(map(str, e.instance_path)))
+        except ValueError as err:  # jsonschema-rs's "Recursion limit reached": a value nested too deep to walk
+            return [(json_pointer(prefix), f"cannot be checked: arrays and objects are nested too deeply ({err})")]
         return [(json_pointer([*prefix, *e.instance_path]), reason(e)) for e in found]
