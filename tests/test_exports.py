@@ -171,6 +171,31 @@ def test_what_is_said_of_articles_follows_their_first_tasks_in_the_export(tmp_pa
     assert unknown == [(1, "article 'ghost-b' is not in the corpus"), (4, "article 'ghost-b' is not in the corpus"), (3, "article 'ghost-a' is not in the corpus")]
 
 
+def test_why_an_export_gives_nothing_lists_its_tasks_fates_in_the_order_of_the_articles(tmp_path):
+    layout = corpus(tmp_path / "c", [article("alice", ALICE)])
+    write_export(layout, "20260101T000000Z.json", [task(1, article("ghost", "Nobody.")), task(2, article("alice", ALICE)), task(3, article("ghost", "Nobody."))])
+    report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    (message,) = [p["message"] for p in report["problems"] if p["code"] == "export-contributes-nothing"]
+    assert message.endswith("of its 3 tasks, 2 for an article not in the corpus, 1 without annotations")
+
+
+def test_an_articles_annotations_come_before_its_reviews_in_the_annotations_config(tmp_path):
+    layout = corpus(tmp_path / "c", [article("alice", ALICE)])
+    alice = span(0, 11, "PERSON", "Alice Smith")
+
+    def review_task(task_id, *annotations):
+        queued = task(task_id, article("alice", ALICE), *annotations)
+        queued["data"]["review"] = {"spans": []}
+        return queued
+
+    write_export(layout, "20260101T000000Z.json", [
+        review_task(10, annotation(100, 9, alice)), task(1, article("alice", ALICE), annotation(1, 1, alice)), task(2, article("alice", ALICE), annotation(2, 2, alice)),
+    ])  # the review is read first
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    rows = [row for split in load_dataset(str(layout.releases_dir / "v1.0.0"), "annotations").values() for row in split]
+    assert [(row["annotation_id"], row["review"]) for row in rows] == [(1, False), (2, False), (100, True)]
+
+
 def test_an_export_whose_top_level_is_neither_a_list_nor_a_task_says_so_in_a_line(tmp_path):
     layout = corpus(tmp_path / "c", [article("alice", ALICE)])
     (layout.annotations_dir / "project.json").write_text(json.dumps({"tasks": [{"id": n, "data": {"text": ALICE * 20}} for n in range(5)]}))

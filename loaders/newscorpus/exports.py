@@ -586,19 +586,17 @@ def iter_current_annotations(
     depend on when an article is done. Articles with stale tasks wait for the end of their file,
     which reads their corpus text in one pass.
     """
-    said: list[tuple[int, list[Problem]]] = []
+    said: list[tuple[int, list[Problem], list[str]]] = []  # each article's first task, its problems, its tasks' fates
     stale: list[ArticleTasks] = []
     contributed = 0
-    fates: Counter = Counter()  # why tasks gave nothing, said only when the whole file gives nothing
 
     def resolve(article: ArticleTasks, corpus_article: dict | None) -> list[AnnotationRecord]:
         nonlocal contributed
         problems = Report()
         records = current_records(article.file, article.article_id, article.tasks, corpus_article, problems, carry)
-        said.append((article.first, problems.problems))
+        said.append((article.first, problems.problems, [task_fate(t) for t in article.tasks]))
         report.counts["annotations"] += len(records)
         contributed += len(records)
-        fates.update(task_fate(t) for t in article.tasks)
         return records
 
     for item in iter_export_tasks(layout, taxonomy, corpus, report, exports, pool):
@@ -612,14 +610,16 @@ def iter_current_annotations(
         for article in stale:
             if records := resolve(article, articles.get(article.article_id)):
                 yield article.article_id, records
-        for _, problems in sorted(said, key=lambda s: s[0]):
-            report.extend(problems)
         file, left_out = item.file, item.left_out
+        fates = Counter(left_out)  # why tasks gave nothing, said only when the whole file gives nothing
+        for _, problems, article_fates in sorted(said, key=lambda s: s[0]):
+            report.extend(problems)
+            fates.update(article_fates)
         if not contributed:  # one warning per file: this one counts the superseded tasks too
-            report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(left_out + fates)))
+            report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(fates)))
         elif left_out[SUPERSEDED]:
             report.add(Problem("annotation-superseded", file, f"{left_out[SUPERSEDED]} tasks are superseded by newer exports"))
-        said, stale, contributed, fates = [], [], 0, Counter()
+        said, stale, contributed = [], [], 0
 
 
 def task_fate(task: TaskOutcome) -> str:

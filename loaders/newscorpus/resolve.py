@@ -259,7 +259,10 @@ class ResolvedStore:
 
 
 class Resolver:
-    """The validate sink of a build: resolves each article as its annotations pass and stores it."""
+    """The validate sink of a build: resolves each article as its annotations pass and stores it.
+
+    An article's annotations are stored by annotation id, its reviews' after its annotators': the
+    order of rows in `annotations` does not depend on which of the two came first."""
 
     def __init__(self, store: ResolvedStore, topic_names: list[str]):
         self.store = store
@@ -289,7 +292,7 @@ class Resolver:
             self.counts[f"resolved_{method}"] += change
             if not self.counts[f"resolved_{method}"]:
                 del self.counts[f"resolved_{method}"]
-        self.store.put(article_id, combined, stored + annotations)
+        self.store.put(article_id, combined, sorted(stored + annotations, key=lambda a: (a["review"], a["annotation_id"])))
 
 
 def with_adjudication(annotated: dict, adjudicated: dict) -> dict:
