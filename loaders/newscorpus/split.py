@@ -23,7 +23,8 @@ from .codepoints import WORD, code_point_classes, code_points, utf8_offsets
 
 SPLITS = ("train", "validation", "test")
 NUM_PERM = 64
-SIGNATURE_BATCH = 256
+SIGNATURE_BATCH = 256  # articles signed at once, or fewer when they hold SIGNATURE_CHARS characters
+SIGNATURE_CHARS = 2_000_000  # shingle_hashes needs about 30 bytes a character of its batch
 
 
 @dataclass(frozen=True)
@@ -163,18 +164,20 @@ class NearDuplicateIndex:
         self.ids: list[str] = []
         self.signatures: list[np.ndarray] = []
         self.pending: list[str] = []  # texts of the articles not yet signed
+        self.pending_chars = 0
         self.clusters: dict[str, list[str]] | None = None  # by smallest id, once finished
 
     def __call__(self, record: dict) -> None:
         self.ids.append(record["id"])
         self.pending.append(record["text"])
-        if len(self.pending) >= SIGNATURE_BATCH:
+        self.pending_chars += len(record["text"])
+        if len(self.pending) >= SIGNATURE_BATCH or self.pending_chars >= SIGNATURE_CHARS:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
             self.signatures.append(signatures(*shingle_hashes(self.pending, self.settings.shingle_words), self.permutations))
-            self.pending = []
+            self.pending, self.pending_chars = [], 0
 
     def finish(self) -> dict[str, list[str]]:
         """Each cluster's articles in corpus order, by its smallest id, once every article is in;
