@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from newscorpus.exports import TaskReader
+from newscorpus.exports.reading import TaskReader
 from newscorpus.studio.predictions import GoldDocument, GoldLexicon
 from newscorpus.taxonomy import Taxonomy
 

@@ -11,7 +11,7 @@ from datasets import load_dataset
 from PIL import Image
 
 from conftest import REPO, annotation, article, new_corpus, run, span, task, topics, with_release_settings, write_export, write_jsonl
-from newscorpus.build.ner import outermost
+from newscorpus.hf_builder.ner import outermost
 
 CHROMIUM = shutil.which("chromium")
 TEMPLATE_HEADINGS = ["## Dataset Details", "### Dataset Description", "## Uses", "### Direct Use", "## Dataset Structure",

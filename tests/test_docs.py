@@ -7,7 +7,7 @@ import pytest
 import typer
 
 from conftest import REPO
-from newscorpus.build.features import CONFIG_NAMES, release_features
+from newscorpus.hf_builder.features import CONFIG_NAMES, release_features
 from newscorpus.cli import app
 from newscorpus.layout import Layout
 from newscorpus.taxonomy import load_taxonomy

@@ -118,7 +118,7 @@ def test_a_bad_predictions_file_is_refused_line_by_line_before_anything_is_pushe
 
 
 def test_the_gold_lexicon_matches_whole_words_case_sensitively_with_the_most_frequent_label():
-    from newscorpus.exports import Span
+    from newscorpus.exports.records import Span
     from newscorpus.studio.predictions import GoldDocument, GoldLexicon
 
     text = "Apple sued Apple Inc. Apple shares fell; an apple a day. Applesauce."

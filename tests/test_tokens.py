@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import GUM
-from newscorpus.build.ner import NerPart, ner_columns
-from newscorpus.build.tokens import TOKEN, tokenize
+from newscorpus.hf_builder.ner import NerPart, ner_columns
+from newscorpus.hf_builder.tokens import TOKEN, tokenize
 
 # apostrophes, "s", word characters of several scripts, combining marks, digits, the space
 # characters Python's \s knows beyond ASCII (\x1c, \u2028, no-break space) and emoji

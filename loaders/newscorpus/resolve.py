@@ -22,7 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from .exports import AnnotationRecord, Relation, Span, span_order
+from .exports.records import AnnotationRecord, Relation, Span, span_order
 
 RULES = [
     "Cancelled (skipped) annotations carry no labels and do not count as annotators.",

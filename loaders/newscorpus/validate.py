@@ -13,7 +13,8 @@ from collections.abc import Callable
 import orjson
 
 from . import progress
-from .exports import AnnotationRecord, ArticleDigest, iter_current_annotations
+from .exports.records import AnnotationRecord, ArticleDigest
+from .exports.supersession import iter_current_annotations
 from .corpus import iter_lines, iter_shard, text_digest
 from .layout import Layout
 from .problems import InputError, Problem, Report

@@ -20,7 +20,7 @@ import orjson
 
 from .. import progress
 from ..corpus import CorpusAppend
-from ..exports import TaskReader
+from ..exports.reading import TaskReader
 from ..files import decode_bytes, write_atomically
 from ..layout import Layout
 from ..problems import InputError, Problem, Report

@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 
 from .. import progress
 from ..annotators import Pseudonyms, load_or_create_key
-from ..build.builder import BuildPlan, NewsCorpus
-from ..build.features import CONFIG_NAMES
-from ..build.tables import ChunkTables
+from ..hf_builder.builder import BuildPlan, NewsCorpus
+from ..hf_builder.features import CONFIG_NAMES
+from ..hf_builder.tables import ChunkTables
 from ..corpus import iter_lines
 from ..files import write_atomically
 from ..layout import Layout

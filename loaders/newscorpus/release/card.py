@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..annotators import ANONYMOUS
-from ..build.ner import outermost
+from ..hf_builder.ner import outermost
 from ..resolve import RELATION_RULE, RULES
 from ..split import SPLITS
 from ..taxonomy import Taxonomy

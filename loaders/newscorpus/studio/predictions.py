@@ -16,7 +16,7 @@ from pathlib import Path
 import ahocorasick
 
 from ..corpus import iter_shard
-from ..exports import Span
+from ..exports.records import Span
 from ..layout import Layout
 from ..problems import Problem
 from ..schemas import SchemaCheck

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 
 from .. import progress
-from ..exports import iter_current_annotations
+from ..exports.supersession import iter_current_annotations
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..settings import check_release_settings

@@ -1,5 +1,5 @@
 """`studio push`: one task per article that is new or changed since it was last pushed, with
-predictions attached: the labels that carry onto a corrected article's new text (carry.py), and,
+predictions attached: the labels that carry onto a corrected article's new text (exports/carry.py), and,
 when asked, the corpus's own gold and a model's JSONL file.
 
 A corrected article's carried labels are resolved as a release would resolve them, so the
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import progress
-from ..carry import TaskChange
+from ..exports.carry import TaskChange
 from ..corpus import articles_by_id, iter_articles, text_digest
-from ..exports import ArticleDigest, ArticleTasks, iter_export_tasks
+from ..exports.records import ArticleDigest
+from ..exports.supersession import ArticleTasks, iter_export_tasks
 from ..layout import Layout
 from ..problems import InputError, Problem, Report
 from ..resolve import latest_per_annotator, resolve_gold, voters_and_reviews

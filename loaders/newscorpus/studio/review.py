@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from .. import progress
 from ..corpus import iter_articles
-from ..exports import AnnotationRecord
+from ..exports.records import AnnotationRecord
 from ..layout import Layout
 from ..resolve import spans_of, voters_and_reviews
 from ..taxonomy import Taxonomy

@@ -14,12 +14,10 @@ import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Levenshtein
 
-if TYPE_CHECKING:
-    from .exports import AnnotationRecord, Span
+from .records import AnnotationRecord, Span
 
 EXCERPT = 40  # characters shown of each side of an edit or a difference
 EDITS_SHOWN = 5
