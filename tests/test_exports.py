@@ -145,6 +145,24 @@ def test_an_export_that_gives_nothing_to_the_release_says_why(tmp_path):
                     "annotations/20260301T000000Z.json": "no annotation of this export reaches a release: it holds no tasks"}
 
 
+def test_a_task_awaiting_annotation_in_a_newer_export_takes_nothing_away(tmp_path):
+    """A fresh project pulled before anybody annotated: its empty task is work to do, not work done."""
+    layout = corpus(tmp_path / "c", [article("alice", ALICE)])
+    alice = span(0, 11, "PERSON", "Alice Smith")
+    write_export(layout, "20260101T000000Z.json", [task(1, article("alice", ALICE), annotation(1, 1, alice))])
+    write_export(layout, "20260201T000000Z.json", [task(7, article("alice", ALICE))])
+    report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert report["valid"] and report["checked"]["annotations"] == 1 and report["checked"]["tasks awaiting annotation"] == 1
+    assert [p["code"] for p in report["problems"]] == []
+    assert "1 tasks awaiting annotation" in run("validate", "--root", layout.root).out
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    assert [e["text"] for e in documents(layout.releases_dir / "v1.0.0")["alice"]["entities"]] == ["Alice Smith"]
+    write_export(layout, "20260301T000000Z.json", [task(8, article("alice", ALICE), annotation(9, 2, cancelled=True))])
+    report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert report["checked"]["annotations"] == 1  # a skip is work: it supersedes the older exports
+    assert {p["file"] for p in report["problems"] if p["code"] == "export-contributes-nothing"} == {"annotations/20260101T000000Z.json", "annotations/20260201T000000Z.json"}
+
+
 def test_an_articles_tasks_far_apart_in_one_export_resolve_together(tmp_path):
     bob = "Bob Jones flew to Rome."
     layout = corpus(tmp_path / "c", [article("alice", ALICE), article("bob", bob)])
@@ -176,7 +194,7 @@ def test_why_an_export_gives_nothing_lists_its_tasks_fates_in_the_order_of_the_a
     write_export(layout, "20260101T000000Z.json", [task(1, article("ghost", "Nobody.")), task(2, article("alice", ALICE)), task(3, article("ghost", "Nobody."))])
     report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
     (message,) = [p["message"] for p in report["problems"] if p["code"] == "export-contributes-nothing"]
-    assert message.endswith("of its 3 tasks, 2 for an article not in the corpus, 1 without annotations")
+    assert message.endswith("of its 3 tasks, 2 for an article not in the corpus, 1 awaiting annotation")
 
 
 def test_an_articles_annotations_come_before_its_reviews_in_the_annotations_config(tmp_path):

@@ -132,3 +132,33 @@ def test_an_article_whose_title_changed_is_pushed_again(corpus, label_studio):
     write_jsonl(shard, records)
     again = run("studio", "push", "--project", "Retitled", "--root", corpus.root, env=env)
     assert "pushed 1 tasks; 1 articles already" in again.out, again.out + again.err
+
+
+def test_a_fresh_project_pushed_and_pulled_at_once_leaves_the_seeds_gold_as_it_was(tmp_path, label_studio):
+    """What a team does when it moves to a second server or starts a new round: push everything to a
+    fresh project and pull it back before anybody has annotated. Its empty tasks take nothing away."""
+    import shutil
+
+    from newscorpus.layout import Layout
+
+    seed = Layout(tmp_path / "seed")
+    for folder in ("schema", "corpus", "annotations"):
+        shutil.copytree(REPO / folder, seed.root / folder)
+    env = label_studio.env()
+    pushed = run("studio", "push", "--project", "Second round", "--root", seed.root, env=env)
+    assert pushed.code == 0, pushed.err
+    pulled = run("studio", "pull", "--project", "Second round", "--root", seed.root, env=env)
+    assert pulled.code == 0, pulled.err
+    assert len(seed.exports()) == 3
+    validated = run("validate", "--root", seed.root)
+    assert validated.code == 0 and "1 tasks awaiting annotation" in validated.out
+    assert "second-round" not in validated.out  # no warning about the fresh project's export
+    assert run("build", "--version", "9.0.0", "--root", seed.root).code == 0
+
+    def gold(release):
+        (row,) = [row for split in load_dataset(str(release)).values() for row in split]
+        return row["entities"], row["title_entities"], row["relations"], row["topics"], row["annotators"], row["resolution"]
+
+    entities, *rest = gold(seed.releases_dir / "v9.0.0")
+    assert len(entities) == 49
+    assert (entities, *rest) == gold(REPO / "releases" / "v1.1.0")

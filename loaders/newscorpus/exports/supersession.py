@@ -84,8 +84,10 @@ def iter_export_tasks(
     """Each article's tasks of each export, newest export first, each article from the newest
     export that has it; an ExportRead after each file's articles.
 
-    An older export's tasks for an article that a newer export also has are superseded whole: Label
-    Studio exports are snapshots of the project, so the newest one is the truth. Review tasks
+    An older export's tasks for an article that a newer export has work on are superseded whole:
+    Label Studio exports are snapshots of the project, so the newest work is the truth. A task with no
+    annotation (none submitted, none cancelled) is work still to be done, not work: it supersedes
+    nothing, so pushing the corpus to a fresh project and pulling it at once loses nothing. Review tasks
     (`studio review`) supersede only review tasks: a review never erases the annotations it
     adjudicates, so an article can come twice, once for each. Each task is decoded, checked and
     reduced to plain records on its own, and an article is given as soon as its last task in the
@@ -107,8 +109,8 @@ def iter_export_tasks(
 
 def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, schema_path: Path,
                     claimed: set[tuple[str, bool]], left_out: Counter, pool) -> Iterator[ArticleTasks]:
-    """The articles of one export that newer ones do not claim; returns the articles that had a task
-    counting (they supersede older exports), or None when the file cannot be read as an export."""
+    """The articles of one export that newer ones do not claim; returns the articles that have an
+    annotation here (they supersede older exports), or None when the file cannot be read as an export."""
     export, problems = split_export(path, file)
     report.extend(problems)
     if export is None:
@@ -141,7 +143,10 @@ def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str,
                 article = open_articles.get(key)
                 if article is None:
                     article = open_articles[key] = ArticleTasks(file, article_id, key[1], index, [])
+                if records:
                     given.add(key)
+                else:
+                    report.counts[f"tasks {PENDING}"] += 1
                 article.tasks.append(TaskOutcome(pointer, task["id"], current, records, seen))
         done = ends.get(index)
         if done is not None:
@@ -153,6 +158,7 @@ def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str,
 
 
 SUPERSEDED = "superseded by a newer export"
+PENDING = "awaiting annotation"  # work to do, nothing lost: counted in the summary line, never a warning
 
 
 def iter_current_annotations(
@@ -196,7 +202,7 @@ def iter_current_annotations(
         for _, problems, article_fates in sorted(said, key=lambda s: s[0]):
             report.extend(problems)
             fates.update(article_fates)
-        if not contributed:  # one warning per file: this one counts the superseded tasks too
+        if not contributed and set(fates) != {PENDING}:  # one warning per file: this one counts the superseded tasks too
             report.add(Problem("export-contributes-nothing", file, "no annotation of this export reaches a release: " + why_nothing(fates)))
         elif left_out[SUPERSEDED]:
             report.add(Problem("annotation-superseded", file, f"{left_out[SUPERSEDED]} tasks are superseded by newer exports"))
@@ -208,7 +214,7 @@ def task_fate(task: TaskOutcome) -> str:
         return "for an article not in the corpus"
     if task.current is False:
         return "stale"
-    return "read" if task.records else "without annotations"
+    return "read" if task.records else PENDING
 
 
 def why_nothing(fates: Counter) -> str:
