@@ -200,6 +200,28 @@ def diff(
             typer.echo(f"  {article_id}")
 
 
+@app.command()
+def export(
+    release: Annotated[Path, typer.Argument(help="A release folder, e.g. releases/v1.1.0.")],
+    fmt: Annotated[str, typer.Option("--format", help="spacy (a DocBin per split), conll (CoNLL-2003 columns per split) or brat (standoff per article).")],
+    out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the files.")],
+):
+    """Write a release in another stack's format, one file set per split; report what the format cannot hold."""
+    from .formats.export import FORMATS, export_release
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
+    summary = export_release(release, fmt, out)
+    splits = ", ".join(f"{split} {n}" for split, n in summary.articles.items()) or "none"
+    typer.echo(f"exported {release} as {fmt} into {out}: {summary.files} files; articles per split: {splits}")
+    if summary.unheld:
+        typer.echo(f"not held by {fmt} (left out, counted):")
+        for kind, n in sorted(summary.unheld.items()):
+            typer.echo(f"  {kind}: {n}")
+    else:
+        typer.echo(f"{fmt} holds every span, relation, topic and link of the release")
+
+
 ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio project title.")]
 
 

@@ -92,9 +92,9 @@ def tool_versions() -> dict[str, str]:
             **{name: importlib.metadata.version(name) for name in ("matplotlib", "pillow")}}  # they draw the card's picture
 
 
-def config_batches(release_dir: Path, config: str, columns: list[str]) -> Iterator[pyarrow.RecordBatch]:
-    """A config's rows, shard after shard in name order, READ_ROWS at a time."""
-    for path in sorted((release_dir / config).glob("*.parquet")):
+def config_batches(release_dir: Path, config: str, columns: list[str] | None, shards: str = "*.parquet") -> Iterator[pyarrow.RecordBatch]:
+    """A config's rows (of the shards that match `shards`), shard after shard in name order, READ_ROWS at a time."""
+    for path in sorted((release_dir / config).glob(shards)):
         yield from pq.ParquetFile(path).iter_batches(batch_size=READ_ROWS, columns=columns)
 
 
