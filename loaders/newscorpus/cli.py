@@ -185,19 +185,19 @@ def diff(
     new: Annotated[Path, typer.Argument(help="The later release folder.")],
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ):
-    """Articles added, removed and changed, and label changes, between two releases."""
+    """Articles added, removed and changed between two releases, and per label the spans, relations
+    and topics added, removed, relabelled or moved; annotator pseudonyms that appear or disappear."""
     import json
 
-    from .release.diff import release_changes
+    from .release.diff import changes_markdown, release_changes
 
-    changes = release_changes(old, new)
+    if fmt not in ("text", "json"):
+        fail(f"--format must be text or json, not {fmt!r}", 2)
+    changes = release_changes(old, new, detail=fmt == "json")
     if fmt == "json":
-        typer.echo(json.dumps(changes, indent=2))
+        typer.echo(json.dumps(changes, indent=2, ensure_ascii=False))
         return
-    for key, ids in changes.items():
-        typer.echo(f"{key.replace('_', ' ')}: {len(ids)}")
-        for article_id in ids:
-            typer.echo(f"  {article_id}")
+    typer.echo("\n".join(changes_markdown(changes)))
 
 
 @app.command()

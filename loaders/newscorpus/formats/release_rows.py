@@ -11,11 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import datasets
-import pyarrow.parquet as pq
-
 from ..problems import CommandError
-from ..release.manifest import config_batches, read_manifest, sha256_of
+from ..release.manifest import config_batches, config_features, read_manifest, sha256_of
 
 SPLIT_ORDER = ("train", "validation", "test")
 SHARD = re.compile(r"(?P<split>[a-z]+)-\d{5}-of-\d{5}\.parquet")
@@ -95,11 +92,9 @@ def checked_release(release_dir: Path) -> dict[str, list[Path]]:
 
 
 def release_labels(release_dir: Path) -> ReleaseLabels:
-    def features(config: str) -> datasets.Features:
-        first = min((release_dir / config).glob("*.parquet"))
-        return datasets.Features.from_arrow_schema(pq.read_schema(first))
-
-    documents, ner = features("documents"), features("ner")
+    documents, ner = config_features(release_dir, "documents"), config_features(release_dir, "ner")
+    if not documents or not ner:
+        raise CommandError(f"{release_dir} has no annotated article: there is nothing to export")
     relations = documents["relations"].feature["label"].names if "relations" in documents else []
     return ReleaseLabels(documents["entities"].feature["label"].names, documents["topics"].feature.names, relations,
                          ner["ner_tags"].feature.names)

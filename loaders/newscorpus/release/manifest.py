@@ -102,3 +102,9 @@ def config_columns(release_dir: Path, config: str) -> list[str]:
     """The columns of a config's shards (they all have the same), none when it has no shard."""
     first = next(iter(sorted((release_dir / config).glob("*.parquet"))), None)
     return pq.read_schema(first).names if first else []
+
+
+def config_features(release_dir: Path, config: str) -> datasets.Features:
+    """A config's typed features (ClassLabel names included) as `datasets` stored them in its shards; none when it has no shard."""
+    first = next(iter(sorted((release_dir / config).glob("*.parquet"))), None)
+    return datasets.Features.from_arrow_schema(pq.read_schema(first)) if first else datasets.Features()
