@@ -208,3 +208,32 @@ def test_spacy_is_needed_only_for_the_spacy_format_and_its_absence_is_named(tmp_
     assert refused.code == 1 and "needs the spaCy package" in refused.err and "pip install 'spacy" in refused.err
     assert not (tmp_path / "spacy").exists()
     assert run("export", V110, "--format", "conll", "--out", tmp_path / "conll", env=env).code == 0
+
+
+def test_an_entity_link_reaches_spacys_kb_id_and_a_brat_normalization_and_is_counted_by_conll():
+    """Links come with the taxonomy's `links` section (entities gain `kb_id`); the formats carry them where they can."""
+    from collections import Counter
+
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    from newscorpus.formats import brat, conll, spacy
+    from newscorpus.formats.release_rows import ExportedArticle, NerRow, ReleaseLabels
+
+    labels = ReleaseLabels(["PERSON", "GPE"], ["politics"], [], ["O", "B-PERSON", "I-PERSON", "B-GPE", "I-GPE"])
+    text = "Amrullah Saleh left Kabul."
+    linked = ExportedArticle("kabul-1", "Saleh", text,
+                             [{"start": 0, "end": 14, "label": "PERSON", "text": "Amrullah Saleh", "kb_id": "Q2003399"},
+                              {"start": 20, "end": 25, "label": "GPE", "text": "Kabul", "kb_id": None}],
+                             [], ["politics"], [])
+    linked.ner = {"title": [NerRow(["Saleh"], [0], [5], ["O"])],
+                  "text": [NerRow(["Amrullah", "Saleh", "left", "Kabul", "."], [0, 9, 15, 20, 25], [8, 14, 19, 25, 26],
+                                  ["B-PERSON", "I-PERSON", "O", "B-GPE", "O"])]}
+    unheld = Counter()
+    _, doc = DocBin().from_bytes(spacy.docbin_bytes([linked], labels, unheld)).get_docs(Vocab())
+    assert [s.kb_id_ for s in doc.spans["sc"]] == ["Q2003399", ""] and [e.kb_id_ for e in doc.ents] == ["Q2003399", ""]
+    _, ann = brat.brat_document(linked, labels, unheld)
+    assert "N1\tReference T2 KB:Q2003399\tAmrullah Saleh\n" in ann and "N2" not in ann
+    assert not unheld
+    list(conll.conll_lines([linked], unheld))
+    assert unheld["entity links"] == 1 and unheld["topics of articles"] == 1

@@ -213,7 +213,7 @@ def export(
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
     summary = export_release(release, fmt, out)
     splits = ", ".join(f"{split} {n}" for split, n in summary.articles.items()) or "none"
-    typer.echo(f"exported {release} as {fmt} into {out}: {summary.files} files; articles per split: {splits}")
+    typer.echo(f"exported {release} as {fmt} into {out}: wrote {summary.files} files; articles per split: {splits}")
     if summary.unheld:
         typer.echo(f"not held by {fmt} (left out, counted):")
         for kind, n in sorted(summary.unheld.items()):

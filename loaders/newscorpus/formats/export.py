@@ -45,6 +45,7 @@ def export_release(release_dir: Path, fmt: str, out_dir: Path) -> ExportSummary:
         spacy.require_spacy()
     summary = ExportSummary(out_dir)
     staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)  # left by a killed export whose process id this one now has
     try:
         staging.mkdir(parents=True)
         for split in splits:
