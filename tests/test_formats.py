@@ -1,5 +1,7 @@
 """`newscorpus export`: a release in spaCy, CoNLL-2003 and brat form, each read back by the reader on the other side."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -186,14 +188,16 @@ def test_an_export_never_writes_into_a_folder_that_holds_anything(tmp_path):
 def test_an_export_of_what_is_not_a_release_or_a_changed_release_says_so(tmp_path):
     missing = run("export", tmp_path / "v9.9.9", "--format", "brat", "--out", tmp_path / "out")
     assert missing.code == 1 and "is not a release" in missing.err
-    import shutil
-
     copy = tmp_path / "v1.1.0"
     shutil.copytree(V110, copy)
     shard = copy / "ner" / "train-00000-of-00001.parquet"
     shard.write_bytes(shard.read_bytes()[:-100])
     changed = run("export", copy, "--format", "conll", "--out", tmp_path / "out")
-    assert changed.code == 1 and "is not the file its release's manifest.json lists" in changed.err
+    assert changed.code == 1 and "is not the file its release's manifest.json lists (missing or changed)" in changed.err
+    shutil.copy(V110 / "ner" / "train-00000-of-00001.parquet", shard)
+    shutil.copy(shard, copy / "ner" / "validation-00000-of-00001.parquet")
+    unlisted = run("export", copy, "--format", "conll", "--out", tmp_path / "out")
+    assert unlisted.code == 1 and "validation-00000-of-00001.parquet is not the file its release's manifest.json lists (not listed)" in unlisted.err
     assert not (tmp_path / "out").exists()
 
 
@@ -201,8 +205,6 @@ def test_spacy_is_needed_only_for_the_spacy_format_and_its_absence_is_named(tmp_
     blocker = tmp_path / "no-spacy" / "spacy"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('spaCy is not installed here')\n")
-    import os
-
     env = {**os.environ, "PYTHONPATH": str(blocker.parent)}
     refused = run("export", V110, "--format", "spacy", "--out", tmp_path / "spacy", env=env)
     assert refused.code == 1 and "needs the spaCy package" in refused.err and "pip install 'spacy" in refused.err

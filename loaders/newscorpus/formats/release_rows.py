@@ -71,24 +71,19 @@ class ExportedArticle:
         return self.title_entities if part == "title" else self.entities
 
 
-def checked_release(release_dir: Path) -> dict[str, list[Path]]:
-    """The split -> `documents` shards of a release whose `documents` and `ner` files match its manifest."""
+def checked_release(release_dir: Path) -> list[str]:
+    """The splits of a release whose `documents` and `ner` shards are exactly those its manifest lists, byte for byte."""
     manifest = read_manifest(release_dir)
-    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
-    splits: dict[str, list[Path]] = {}
-    for config in EXPORTED_CONFIGS:
-        for path, sha256 in sorted(listed.items()):
-            if not path.startswith(f"{config}/"):
-                continue
-            file = release_dir / path
-            if not file.is_file() or sha256_of(file) != sha256:
-                raise CommandError(f"{file} is not the file its release's manifest.json lists (missing or changed): "
-                                   f"`newscorpus verify {release_dir}` shows what differs")
-            match = SHARD.fullmatch(file.name)
-            if config == "documents" and match:
-                splits.setdefault(match["split"], []).append(file)
+    listed = {f["path"]: f["sha256"] for f in manifest["files"] if f["path"].split("/")[0] in EXPORTED_CONFIGS}
+    present = {f"{config}/{p.name}" for config in EXPORTED_CONFIGS for p in (release_dir / config).glob("*.parquet")}
+    for path in sorted(listed.keys() | present):
+        file = release_dir / path
+        if path not in listed or path not in present or sha256_of(file) != listed[path]:
+            raise CommandError(f"{file} is not the file its release's manifest.json lists ({'not listed' if path not in listed else 'missing or changed'}): "
+                               f"`newscorpus verify {release_dir}` shows what differs")
+    splits = {match["split"] for path in listed if path.startswith("documents/") and (match := SHARD.fullmatch(path.split("/")[1]))}
     order = {name: i for i, name in enumerate(SPLIT_ORDER)}
-    return dict(sorted(splits.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
+    return sorted(splits, key=lambda split: (order.get(split, len(order)), split))
 
 
 def release_labels(release_dir: Path) -> ReleaseLabels:
