@@ -76,7 +76,8 @@ class LabelChanges:
     relabellings: Counter = field(default_factory=Counter)  # (from, to) -> n
     relations: defaultdict = field(default_factory=lambda: defaultdict(Counter))  # label -> added/removed -> n
     topics: defaultdict = field(default_factory=lambda: defaultdict(Counter))
-    articles: dict = field(default_factory=dict)  # id -> detail
+    keep_detail: bool = False
+    articles: dict = field(default_factory=dict)  # id -> detail, when kept
 
     def whole_article(self, labels: NamedLabels, change: str) -> None:
         """Every label of an article that only one release has."""
@@ -98,7 +99,8 @@ class LabelChanges:
         for change, topics in detail["topics"].items():
             for topic in topics:
                 self.topics[topic][change] += 1
-        self.articles[article_id] = detail
+        if self.keep_detail:
+            self.articles[article_id] = detail
 
     def compare_spans(self, part: str, old: list, new: list, same_text: bool, detail: dict) -> None:
         """Equal spans first, then relabelled ones (same place), then moved boundaries (same label,
@@ -186,7 +188,7 @@ def changelog(old_dir: Path, new_dir: Path, detail: bool = False) -> dict:
         "text_changed": sorted(i for i in common if old[i][0] != new[i][0]),
         "labels_changed": sorted(i for i in common if old[i][1] != new[i][1]),
     }
-    labels = LabelChanges()
+    labels = LabelChanges(keep_detail=detail)
     changed = set(changes["labels_changed"])
     old_names, new_names = LabelNames(old_dir), LabelNames(new_dir)
     earlier: dict[str, NamedLabels] = {}
