@@ -183,6 +183,8 @@ def test_an_export_never_writes_into_a_folder_that_holds_anything(tmp_path):
     assert refused.code == 1 and f"{out} is not an empty folder" in refused.err and "Traceback" not in refused.err
     assert files_of(out) == {"mine.txt": b"keep me"}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left behind
+    inside = run("export", V110, "--format", "conll", "--out", V110 / "conll")
+    assert inside.code == 1 and "which never changes" in inside.err and not (V110 / "conll").exists()
 
 
 def test_an_export_of_what_is_not_a_release_or_a_changed_release_says_so(tmp_path):

@@ -37,6 +37,8 @@ class ExportSummary:
 def export_release(release_dir: Path, fmt: str, out_dir: Path) -> ExportSummary:
     if fmt not in FORMATS:
         raise CommandError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if out_dir.resolve().is_relative_to(release_dir.resolve()):
+        raise CommandError(f"{out_dir} is inside the release {release_dir}, which never changes: export somewhere else")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise CommandError(f"{out_dir} is not an empty folder: an export goes into a new or empty one and never overwrites")
     splits = checked_release(release_dir)
