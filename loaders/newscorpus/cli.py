@@ -185,19 +185,41 @@ def diff(
     new: Annotated[Path, typer.Argument(help="The later release folder.")],
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ):
-    """Articles added, removed and changed, and label changes, between two releases."""
+    """Articles added, removed and changed between two releases, and per label the spans, relations
+    and topics added, removed, relabelled or moved; annotator pseudonyms that appear or disappear."""
     import json
 
-    from .release.diff import release_changes
+    from .release.diff import changes_markdown, release_changes
 
-    changes = release_changes(old, new)
+    if fmt not in ("text", "json"):
+        fail(f"--format must be text or json, not {fmt!r}", 2)
+    changes = release_changes(old, new, detail=fmt == "json")
     if fmt == "json":
-        typer.echo(json.dumps(changes, indent=2))
+        typer.echo(json.dumps(changes, indent=2, ensure_ascii=False))
         return
-    for key, ids in changes.items():
-        typer.echo(f"{key.replace('_', ' ')}: {len(ids)}")
-        for article_id in ids:
-            typer.echo(f"  {article_id}")
+    typer.echo("\n".join(changes_markdown(changes)))
+
+
+@app.command()
+def export(
+    release: Annotated[Path, typer.Argument(help="A release folder, e.g. releases/v1.1.0.")],
+    fmt: Annotated[str, typer.Option("--format", help="spacy (a DocBin per split), conll (CoNLL-2003 columns per split) or brat (standoff per article).")],
+    out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the files.")],
+):
+    """Write a release in another stack's format, one file set per split; report what the format cannot hold."""
+    from .formats.export import FORMATS, export_release
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
+    summary = export_release(release, fmt, out)
+    splits = ", ".join(f"{split} {n}" for split, n in summary.articles.items()) or "none"
+    typer.echo(f"exported {release} as {fmt} into {out}: wrote {summary.files} files; articles per split: {splits}")
+    if summary.unheld:
+        typer.echo(f"not held by {fmt} (left out, counted):")
+        for kind, n in sorted(summary.unheld.items()):
+            typer.echo(f"  {kind}: {n}")
+    else:
+        typer.echo(f"{fmt} holds every span, relation, topic and link of the release")
 
 
 ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio project title.")]

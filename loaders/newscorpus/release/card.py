@@ -21,6 +21,7 @@ from ..hf_builder.ner import outermost
 from ..resolve import RELATION_RULE, RULES
 from ..split import SPLITS
 from ..taxonomy import Taxonomy
+from .diff import changes_markdown
 from .label_chart import CHART_FILE, LabelPanel
 from .manifest import config_batches
 
@@ -402,8 +403,4 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
 def changelog_text(context) -> str:
     if context.changes is None:
         return "First release."
-    lines = [f"Against v{context.previous}:"]
-    for key, ids in context.changes.items():
-        shown = ", ".join(f"`{i}`" for i in ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
-        lines.append(f"- {key.replace('_', ' ')}: {len(ids)}" + (f" ({shown})" if ids else ""))
-    return "\n".join(lines)
+    return "\n".join([f"Against v{context.previous}:", *changes_markdown(context.changes)])

@@ -92,9 +92,9 @@ def tool_versions() -> dict[str, str]:
             **{name: importlib.metadata.version(name) for name in ("matplotlib", "pillow")}}  # they draw the card's picture
 
 
-def config_batches(release_dir: Path, config: str, columns: list[str]) -> Iterator[pyarrow.RecordBatch]:
-    """A config's rows, shard after shard in name order, READ_ROWS at a time."""
-    for path in sorted((release_dir / config).glob("*.parquet")):
+def config_batches(release_dir: Path, config: str, columns: list[str] | None, shards: str = "*.parquet") -> Iterator[pyarrow.RecordBatch]:
+    """A config's rows (of the shards that match `shards`), shard after shard in name order, READ_ROWS at a time."""
+    for path in sorted((release_dir / config).glob(shards)):
         yield from pq.ParquetFile(path).iter_batches(batch_size=READ_ROWS, columns=columns)
 
 
@@ -102,3 +102,9 @@ def config_columns(release_dir: Path, config: str) -> list[str]:
     """The columns of a config's shards (they all have the same), none when it has no shard."""
     first = next(iter(sorted((release_dir / config).glob("*.parquet"))), None)
     return pq.read_schema(first).names if first else []
+
+
+def config_features(release_dir: Path, config: str) -> datasets.Features:
+    """A config's typed features (ClassLabel names included) as `datasets` stored them in its shards; none when it has no shard."""
+    first = next(iter(sorted((release_dir / config).glob("*.parquet"))), None)
+    return datasets.Features.from_arrow_schema(pq.read_schema(first)) if first else datasets.Features()
