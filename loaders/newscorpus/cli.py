@@ -222,6 +222,30 @@ def export(
         typer.echo(f"{fmt} holds every span, relation, topic and link of the release")
 
 
+@app.command()
+def agreement(
+    release: Annotated[Optional[Path], typer.Option(help="A release folder, e.g. releases/v1.1.0 (default: the working tree's annotations, as build resolves them).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json or html (one self-contained page).")] = "text",
+    out: Annotated[Optional[Path], typer.Option(help="Write the report to this file (default: standard output).")] = None,
+    root: RootOption = Path("."),
+    quiet: QuietOption = False,
+):
+    """Annotator agreement per pair, per label and per kind of disagreement, and against gold."""
+    from . import progress
+    from .agreement.report import FORMATS as AGREEMENT_FORMATS
+    from .agreement.report import agreement_report
+    from .files import write_atomically
+
+    if fmt not in AGREEMENT_FORMATS:
+        fail(f"--format must be one of {', '.join(AGREEMENT_FORMATS)}", 2)
+    with progress.show(quiet):
+        text = agreement_report(Layout(root), release, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomically(out, text.encode())
+
+
 ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio project title.")]
 
 

@@ -1,0 +1,141 @@
+"""Three annotators with planted disagreements: `newscorpus agreement` gives the counts, F1s and
+kappas worked out by hand here, the same from the working tree and from the release, in JSON that
+its schema accepts, in text and in an HTML page."""
+
+import json
+
+import jsonschema_rs
+import pytest
+
+from conftest import REPO, annotation, article, new_corpus, pseudonym, run, span, task, topics, with_release_settings, write_export, write_jsonl
+
+TEXT = "Alice met Bob in Paris. Acme hired Carol Smith."
+RECORD = article("a000", TEXT, "A title")
+SINGLE = article("b000", "Dana saw Acme.", "Another title")
+ALICE, BOB, CAROL_SMITH, CAROL = span(0, 5, "PERSON", "Alice"), span(10, 13, "PERSON", "Bob"), span(35, 46, "PERSON", "Carol Smith"), span(35, 40, "PERSON", "Carol")
+PARIS_GPE, PARIS_ORG, ACME = span(17, 22, "GPE", "Paris"), span(17, 22, "ORG", "Paris"), span(24, 28, "ORG", "Acme")
+ANA, BEN, CHO, REVIEWER = 11, 12, 13, 14
+
+# Ana is right. Ben calls Paris an ORG and misses Bob; Cho calls Paris an ORG too (the label GPE/ORG
+# confused twice) and ends Carol Smith early (one boundary moved).
+ANA_SPANS = [ALICE, BOB, PARIS_GPE, ACME, CAROL_SMITH]
+BEN_SPANS = [ALICE, PARIS_ORG, ACME, CAROL_SMITH]
+CHO_SPANS = [ALICE, BOB, PARIS_ORG, ACME, CAROL]
+
+# Worked out by hand, per pair: exact matches, |A| + |B|, overlapping same-label matches.
+# ana/ben: Alice, Acme, Carol Smith = 3 of 5 + 4; overlap 3; one label (Paris), one unmatched (Bob)
+# ana/cho: Alice, Bob, Acme = 3 of 5 + 5; overlap 4 (Carol ~ Carol Smith); one label, one boundary
+# ben/cho: Alice, Paris ORG, Acme = 3 of 4 + 5; overlap 4; one boundary, one unmatched (Bob)
+SPAN_F1 = {(ANA, BEN): 6 / 9, (ANA, CHO): 6 / 10, (BEN, CHO): 6 / 9}
+OVERLAP_F1 = {(ANA, BEN): 6 / 9, (ANA, CHO): 8 / 10, (BEN, CHO): 8 / 9}
+# 13 tokens: "A title" (2, all O) and Alice met Bob in Paris . Acme hired Carol Smith . (11). Tags:
+#   ana: B-PER O B-PER O B-GPE O B-ORG O B-PER I-PER O  -> O 7, B-PER 3, I-PER 1, B-ORG 1, B-GPE 1
+#   ben: B-PER O O     O B-ORG O B-ORG O B-PER I-PER O  -> O 8, B-PER 2, I-PER 1, B-ORG 2
+#   cho: B-PER O B-PER O B-ORG O B-ORG O B-PER O     O  -> O 8, B-PER 3, B-ORG 2
+# Each pair differs on 2 tokens: p_o = 11/13. p_e = sum of products of tag counts / 13^2:
+#   ana/ben (56 + 6 + 1 + 2) / 169, ana/cho (56 + 9 + 2) / 169, ben/cho (64 + 6 + 4) / 169.
+# kappa = (p_o - p_e) / (1 - p_e) = (143 - 169 p_e) / (169 - 169 p_e).
+TOKEN_KAPPA = {(ANA, BEN): 78 / 104, (ANA, CHO): 76 / 102, (BEN, CHO): 69 / 95}
+# Per label, pairwise over the three pairs: matched * 2 / spans of that label in the pair.
+# PERSON: ana/ben 4/5, ana/cho 4/6, ben/cho 2/5 -> 10/16; GPE: 0/1, 0/1 -> 0; ORG: 2/3, 2/3, 4/4 -> 8/10.
+LABELS = [{"label": "PERSON", "spans": 8, "span_f1": 10 / 16}, {"label": "ORG", "spans": 5, "span_f1": 8 / 10},
+          {"label": "GPE", "spans": 1, "span_f1": 0.0}]
+# Topics: all three chose politics (alpha undefined), only Cho sport: o00 = 1, o01 = 1 -> alpha 0;
+# overall o00 = 4, o01 = 1, o11 = 3: alpha = 1 - 8 * 1 / (5 * 4) = 0.6.
+TOPICS = {"alpha": 0.6, "labels": [{"topic": "politics", "alpha": None}, {"topic": "sport", "alpha": 0.0},
+                                   {"topic": "science and technology", "alpha": None}]}
+# A reviewer settles the article as Ana had it: Ana 5/5, Ben 3 of 4 against 5, Cho 3 of 5 against 5.
+AGAINST_GOLD = {ANA: (1.0, 1.0, 1.0), BEN: (3 / 4, 3 / 5, 6 / 9), CHO: (3 / 5, 3 / 5, 6 / 10)}
+
+
+def review_task(task_id, *annotations):
+    reviewed = task(task_id, RECORD, *annotations)
+    reviewed["data"]["review"] = {"project": "desk", "tasks": [1], "annotations": [1, 2, 3]}
+    return reviewed
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    layout = with_release_settings(new_corpus(tmp_path_factory.mktemp("agreement") / "c", ["PERSON", "ORG", "GPE"]))
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [RECORD, SINGLE])
+    (layout.annotations_dir / "desk").mkdir()
+    (layout.annotations_dir / "desk-review").mkdir()
+    write_export(layout, "desk/20260101T000000Z.json", [
+        task(1, RECORD, annotation(1, ANA, *ANA_SPANS, topics("politics")), annotation(2, BEN, *BEN_SPANS, topics("politics")),
+             annotation(3, CHO, *CHO_SPANS, topics("politics", "sport"))),
+        task(2, SINGLE, annotation(4, ANA, span(0, 4, "PERSON", "Dana"), topics("sport"))),  # one annotator: not counted
+    ])
+    write_export(layout, "desk-review/20260102T000000Z.json", [review_task(7, annotation(9, REVIEWER, *ANA_SPANS, topics("politics")))])
+    built = run("build", "--version", "1.0.0", "--root", layout.root)
+    assert built.code == 0, built.err
+    return layout
+
+
+def agreement_json(layout, *args) -> dict:
+    result = run("agreement", "--format", "json", "--root", layout.root, *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def by_pair(layout, report: dict) -> dict:
+    names = {pseudonym(layout, user): user for user in (ANA, BEN, CHO)}
+    return {tuple(sorted((names[p["a"]], names[p["b"]]))): p for p in report["pairs"]}
+
+
+def test_three_annotators_give_the_hand_computed_figures_in_json_that_the_schema_accepts(corpus):
+    report = agreement_json(corpus)
+    jsonschema_rs.validator_for(json.loads((REPO / "schema" / "agreement.schema.json").read_text())).validate(report)
+    assert report["articles"] == 1
+    names = {pseudonym(corpus, user): user for user in (ANA, BEN, CHO)}
+    assert {names[a["annotator"]]: (a["articles"], a["spans"]) for a in report["annotators"]} == {ANA: (1, 5), BEN: (1, 4), CHO: (1, 5)}
+    pairs = by_pair(corpus, report)
+    assert sorted(pairs) == sorted(SPAN_F1)
+    for pair, found in pairs.items():
+        assert found["a"] < found["b"] and found["articles"] == 1
+        assert found["span_f1"] == pytest.approx(SPAN_F1[pair])
+        assert found["overlap_f1"] == pytest.approx(OVERLAP_F1[pair])
+        assert found["token_kappa"] == pytest.approx(TOKEN_KAPPA[pair])
+    assert [x["label"] for x in report["labels"]] == ["PERSON", "ORG", "GPE"]
+    for found, expected in zip(report["labels"], LABELS):
+        assert found == {**expected, "span_f1": pytest.approx(expected["span_f1"])}
+    assert report["disagreements"] == {"label": 2, "boundary": 2, "unmatched": 2}
+    assert report["confusion"] == [{"labels": ["GPE", "ORG"], "count": 2}]
+    assert report["relations"] == {"span_f1": None}  # the taxonomy has no relations
+    assert report["topics"] == TOPICS
+    gold = {names[g["annotator"]]: g for g in report["against_gold"]}
+    assert set(gold) == {ANA, BEN, CHO}  # the reviewer is gold, not an annotator compared
+    for user, (precision, recall, f1) in AGAINST_GOLD.items():
+        assert gold[user]["articles"] == 1
+        assert (gold[user]["precision"], gold[user]["recall"], gold[user]["f1"]) == pytest.approx((precision, recall, f1))
+
+
+def test_the_release_gives_the_same_report_as_the_working_tree_it_was_built_from(corpus):
+    assert agreement_json(corpus, "--release", corpus.releases_dir / "v1.0.0") == agreement_json(corpus)
+
+
+def test_the_text_report_and_the_out_file(corpus, tmp_path):
+    result = run("agreement", "--root", corpus.root)
+    assert result.code == 0, result.err
+    assert "articles with 2+ annotators: 1" in result.out
+    assert "  label      2      same place, other label" in result.out
+    assert "  GPE    ORG    2" in result.out
+    out = tmp_path / "report.json"
+    written = run("agreement", "--format", "json", "--out", out, "--root", corpus.root)
+    assert written.code == 0 and written.out == ""
+    assert json.loads(out.read_text()) == agreement_json(corpus)
+
+
+def test_a_folder_that_is_not_a_release_is_refused_without_a_traceback(corpus, tmp_path):
+    result = run("agreement", "--release", tmp_path / "nothing", "--root", corpus.root)
+    assert result.code == 1 and "is not a release" in result.err and "Traceback" not in result.err
+    assert run("agreement", "--format", "yaml", "--root", corpus.root).code == 2
+
+
+def test_with_no_article_of_two_annotators_every_measure_is_null_not_zero(tmp_path):
+    layout = with_release_settings(new_corpus(tmp_path / "c", ["PERSON", "ORG", "GPE"]))
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [SINGLE])
+    write_export(layout, "20260101T000000Z.json", [task(2, SINGLE, annotation(4, ANA, span(0, 4, "PERSON", "Dana")))])
+    report = agreement_json(layout)
+    assert report["articles"] == 0 and report["pairs"] == [] and report["against_gold"] == []
+    assert {x["span_f1"] for x in report["labels"]} == {None} and report["topics"]["alpha"] is None
+    assert report["disagreements"] == {"label": 0, "boundary": 0, "unmatched": 0}
