@@ -29,9 +29,9 @@ from itertools import combinations
 
 import numpy as np
 
-from ..build.ner import NerPart, bio_tags
-from ..build.tokens import NEWLINE, tokenize
-from ..exports import AnnotationRecord, Span
+from ..hf_builder.ner import NerPart, bio_tags
+from ..hf_builder.tokens import NEWLINE, tokenize
+from ..exports.records import AnnotationRecord, Span
 from ..resolve import AgreementTally, spans_of, voters_and_reviews
 
 PARTS = ("title", "text")

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from ..annotators import Pseudonyms, load_or_create_key
 from ..corpus import articles_by_id
-from ..exports import AnnotationRecord, Relation, Span
+from ..exports.records import AnnotationRecord, Relation, Span
 from ..layout import Layout
 from ..problems import CommandError
 from ..release.manifest import config_batches, config_columns, read_manifest
