@@ -194,3 +194,52 @@ def test_the_html_page_opens_in_a_browser_without_network_or_errors_and_shows_th
             assert sentence == "Acme hired Carol Smith." and [m for _, m in marks] == ["Carol", " Smith"] and marks[0][0] == "ab"
         if kind == "unmatched":
             assert sentence == "Alice met Bob in Paris." and [m for _, m in marks] == ["Bob"]
+
+
+def card_of(release) -> str:
+    return (release / "README.md").read_text()
+
+
+def pair_rows(report: dict) -> list[str]:
+    return [f"| `{p['a']}` | `{p['b']}` | {p['articles']} | {p['span_f1']:.3f} | {p['overlap_f1']:.3f} | {p['token_kappa']:.3f} |" for p in report["pairs"]]
+
+
+def test_the_card_shows_the_pair_and_confusion_matrices_as_pictures_and_tables_and_the_kinds(corpus):
+    release = corpus.releases_dir / "v1.0.0"
+    card, report = card_of(release), agreement_json(corpus)
+    assert "#### Agreement between annotators" in card and "(1 articles with 2+ annotators)" in card
+    for row in pair_rows(report):
+        assert row in card
+    assert "| `" + pseudonym(corpus, ANA) in card or "| `" + pseudonym(corpus, BEN) in card
+    assert "| label | same place, other label | 2 |" in card
+    assert "| boundary | same label, other ends | 2 |" in card
+    assert "| unmatched | no overlapping span at all | 2 |" in card
+    assert "| GPE / ORG | 2 |" in card
+    manifest = {f["path"] for f in json.loads((release / "manifest.json").read_text())["files"]}
+    for picture in ("agreement_pairs.png", "label_confusion.png"):
+        assert f"]({picture})" in card and picture in manifest
+        assert (release / picture).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_next_releases_card_gives_each_figures_change_and_its_pictures_rebuild_byte_for_byte(corpus, tmp_path):
+    root = tmp_path / "c"
+    shutil.copytree(corpus.root, root)
+    layout = type(corpus)(root)
+    ben_fixed = [ALICE, BOB, PARIS_ORG, ACME, CAROL_SMITH]  # Ben adds the Bob he missed
+    write_export(layout, "desk/20260103T000000Z.json", [
+        task(1, RECORD, annotation(1, ANA, *ANA_SPANS, topics("politics")), annotation(5, BEN, *ben_fixed, topics("politics")),
+             annotation(3, CHO, *CHO_SPANS, topics("politics", "sport")))])
+    built = run("build", "--version", "1.1.0", "--root", root)
+    assert built.code == 0, built.err
+    card = card_of(layout.releases_dir / "v1.1.0")
+    assert ", each followed by its change since v1.0.0" in card
+    ana, ben = sorted([pseudonym(layout, ANA), pseudonym(layout, BEN)])
+    # ana/ben: exact Alice, Bob, Acme, Carol Smith: 8 / 10 = 0.800, was 6 / 9
+    assert f"| `{ana}` | `{ben}` | 1 (+0) | 0.800 (+0.133) |" in card
+    assert "| unmatched | no overlapping span at all | 0 (-2) |" in card
+    assert "| label | same place, other label | 2 (+0) |" in card and "| GPE / ORG | 2 (+0) |" in card
+    shutil.copytree(layout.releases_dir / "v1.0.0", tmp_path / "again" / "v1.0.0")  # the same history, another folder
+    again = run("build", "--version", "1.1.0", "--root", root, "--out", tmp_path / "again")
+    assert again.code == 0, again.err
+    for name in ("README.md", "agreement_pairs.png", "label_confusion.png"):
+        assert (tmp_path / "again" / "v1.1.0" / name).read_bytes() == (layout.releases_dir / "v1.1.0" / name).read_bytes(), name

@@ -15,7 +15,7 @@ from ..corpus import articles_by_id
 from ..exports.records import AnnotationRecord, Relation, Span
 from ..layout import Layout
 from ..problems import CommandError
-from ..release.manifest import config_batches, config_columns, read_manifest
+from ..release.manifest import config_batches, config_columns
 from ..validate import valid_annotations
 from .measures import AnnotatedArticle, LabelNames
 
@@ -50,7 +50,6 @@ def release_articles(release_dir: Path) -> tuple[LabelNames, Iterator[AnnotatedA
     Both configs are written from the same chunks of each split, so an article's annotation rows
     lie together and the articles come in the same order in both: they are read side by side.
     """
-    read_manifest(release_dir)
     labels = release_label_names(release_dir)
     return labels, zip_articles(release_dir, labels)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..layout import Layout
+from ..release.manifest import read_manifest
 from .measures import AgreementMeasures, measure
 from .reading import release_articles, working_tree_articles
 from .render import render_html, render_json, render_text
@@ -13,6 +14,13 @@ FORMATS = ("text", "json", "html")
 
 
 def release_agreement(release_dir: Path, keep_disagreements: bool = False) -> AgreementMeasures:
+    """A release folder someone names: a folder without a sound manifest is refused."""
+    read_manifest(release_dir)
+    return release_files_agreement(release_dir, keep_disagreements)
+
+
+def release_files_agreement(release_dir: Path, keep_disagreements: bool = False) -> AgreementMeasures:
+    """A release's Parquet files, read before its manifest is written (the build's card)."""
     labels, articles = release_articles(release_dir)
     return measure(articles, labels, keep_disagreements)
 

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import progress
+from ..agreement.figures import CONFUSION_FILE, PAIRS_FILE, confusion_png, pair_matrix_png
+from ..agreement.report import release_agreement, release_files_agreement
 from ..annotators import Pseudonyms, load_or_create_key
 from ..hf_builder.builder import BuildPlan, NewsCorpus
 from ..hf_builder.features import CONFIG_NAMES
@@ -248,11 +250,17 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
         stats.update(resolver.counts)
         with progress.stage("writing card and manifest", unit=""):
             inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
+            agreement = release_files_agreement(release_dir).report()
+            previous_agreement = release_agreement(history_dir / f"v{previous}").report() if previous and agreement["articles"] else None
             context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
-                                     changelog(history_dir / f"v{previous}", release_dir) if previous else None)
+                                     changelog(history_dir / f"v{previous}", release_dir) if previous else None, agreement, previous_agreement)
             write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
             panels = label_panels(context, release_dir)
             write_atomically(release_dir / CHART_FILE, label_chart_png(panels))
+            if agreement["articles"]:
+                write_atomically(release_dir / PAIRS_FILE, pair_matrix_png(agreement))
+            if agreement["confusion"]:
+                write_atomically(release_dir / CONFUSION_FILE, confusion_png(agreement))
             write_atomically(release_dir / "README.md", render_card(context, release_dir, panels).encode())
             manifest = {
                 "version": version,
@@ -291,6 +299,8 @@ class ReleaseContext:
     resolver: Resolver
     previous: str | None
     changes: dict | None
+    agreement: dict | None = None  # agreement.measures' report of this release
+    previous_agreement: dict | None = None  # the previous release's, when this one has agreement to compare
 
 
 def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -> BuiltConfig:
@@ -315,5 +325,6 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
 
 def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile]:
     shards = [f for c in configs for files in c.files.values() for f in files]
-    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in ("README.md", "croissant.json", CHART_FILE)]
+    names = ["README.md", "croissant.json", CHART_FILE] + [n for n in (PAIRS_FILE, CONFUSION_FILE) if (release_dir / n).exists()]
+    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in names]
     return sorted(shards + extra, key=lambda f: f.path)
