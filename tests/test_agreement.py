@@ -111,8 +111,11 @@ def test_three_annotators_give_the_hand_computed_figures_in_json_that_the_schema
         assert (gold[user]["precision"], gold[user]["recall"], gold[user]["f1"]) == pytest.approx((precision, recall, f1))
 
 
-def test_the_release_gives_the_same_report_as_the_working_tree_it_was_built_from(corpus):
-    assert agreement_json(corpus, "--release", corpus.releases_dir / "v1.0.0") == agreement_json(corpus)
+def test_the_release_gives_the_same_report_as_the_working_tree_it_was_built_from_and_holds_it(corpus):
+    release = corpus.releases_dir / "v1.0.0"
+    report = agreement_json(corpus)
+    assert agreement_json(corpus, "--release", release) == report
+    assert json.loads((release / "agreement.json").read_text()) == report  # what the build measured, chunk by chunk
 
 
 def test_the_text_report_and_the_out_file(corpus, tmp_path):
@@ -216,6 +219,7 @@ def test_the_card_shows_the_pair_and_confusion_matrices_as_pictures_and_tables_a
     assert "| unmatched | no overlapping span at all | 2 |" in card
     assert "| GPE / ORG | 2 |" in card
     manifest = {f["path"] for f in json.loads((release / "manifest.json").read_text())["files"]}
+    assert "agreement.json" in manifest
     for picture in ("agreement_pairs.png", "label_confusion.png"):
         assert f"]({picture})" in card and picture in manifest
         assert (release / picture).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -59,6 +59,10 @@ class LabelNames:
     topics: list[str]
     relations: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, taxonomy) -> "LabelNames":
+        return cls(taxonomy.entity_names, taxonomy.topic_names, taxonomy.relation_names)
+
     @property
     def bio_names(self) -> list[str]:
         return ["O"] + [f"{prefix}-{name}" for name in self.entities for prefix in ("B", "I")]
@@ -229,6 +233,14 @@ class TokenTally:
                 tally[2] += counts_a[n]
                 tally[3] += counts_b[n]
 
+    def merge(self, other: "TokenTally") -> None:
+        for pair, (tokens, agreeing, counts_a, counts_b) in other.pairs.items():
+            tally = self.pairs.setdefault(pair, [0, 0, np.zeros_like(counts_a), np.zeros_like(counts_b)])
+            tally[0] += tokens
+            tally[1] += agreeing
+            tally[2] += counts_a
+            tally[3] += counts_b
+
     def kappa(self, pair: tuple[str, str]) -> float | None:
         """Cohen's kappa; None without tokens or when chance agreement is certain (both tagged every token alike, all O say)."""
         if pair not in self.pairs:
@@ -334,6 +346,20 @@ class AgreementMeasures:
             tally.spans += len(own)
             tally.gold += len(gold_spans)
 
+    def merge(self, other: "AgreementMeasures") -> None:
+        """Adds another part's measures (a build measures each chunk of articles in a worker)."""
+        self.flush()
+        other.flush()
+        merge_tallies(self.tally, other.tally)
+        self.tokens.merge(other.tokens)
+        for mine, theirs in ((self.pairs, other.pairs), (self.annotators, other.annotators), (self.gold, other.gold)):
+            for key, tally in theirs.items():
+                for name, value in vars(tally).items():
+                    setattr(mine[key], name, getattr(mine[key], name) + value)
+        for mine, theirs in ((self.label_spans, other.label_spans), (self.kinds, other.kinds), (self.confusion, other.confusion)):
+            mine.update(theirs)
+        self.disagreements += other.disagreements
+
     def report(self) -> dict:
         """The issue's JSON shape; a value that cannot be computed is None."""
         self.flush()
@@ -352,6 +378,15 @@ class AgreementMeasures:
             "against_gold": [{"annotator": name, "articles": t.articles, "precision": ratio(t.matched, t.spans), "recall": ratio(t.matched, t.gold),
                               "f1": ratio(2 * t.matched, t.spans + t.gold)} for name, t in sorted(self.gold.items())],
         }
+
+
+def merge_tallies(tally: AgreementTally, other: AgreementTally) -> None:
+    tally.articles += other.articles
+    for mine, theirs in ((tally.entities_matched, other.entities_matched), (tally.entities_total, other.entities_total),
+                         (tally.relations_matched, other.relations_matched), (tally.relations_total, other.relations_total)):
+        mine.update(theirs)
+    for topic, coincidences in other.topic_coincidences.items():
+        tally.topic_coincidences[topic] = [x + y for x, y in zip(tally.topic_coincidences[topic], coincidences)]
 
 
 def measure(articles: Iterable[AnnotatedArticle], labels: LabelNames, keep_disagreements: bool = False) -> AgreementMeasures:

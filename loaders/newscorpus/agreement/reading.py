@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import datasets
+import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..annotators import Pseudonyms, load_or_create_key
@@ -15,6 +17,7 @@ from ..corpus import articles_by_id
 from ..exports.records import AnnotationRecord, Relation, Span
 from ..layout import Layout
 from ..problems import CommandError
+from ..resolve import annotation_from_store
 from ..release.manifest import config_batches, config_columns
 from ..validate import valid_annotations
 from .measures import AnnotatedArticle, LabelNames
@@ -31,7 +34,16 @@ def working_tree_articles(layout: Layout) -> tuple[LabelNames, list[AnnotatedArt
     articles = [AnnotatedArticle(article_id, records[article_id]["title"], records[article_id]["text"],
                                  [replace(r, annotator=pseudonyms.of(r.annotator, article_id)) for r in found])
                 for article_id, found in sorted(collected.items())]
-    return LabelNames(taxonomy.entity_names, taxonomy.topic_names, taxonomy.relation_names), articles
+    return LabelNames.of(taxonomy), articles
+
+
+def stored_articles(records: list[dict], resolved: list[tuple[dict, list[dict]] | None], pseudonyms: Pseudonyms) -> Iterator[AnnotatedArticle]:
+    """A build's chunk of articles with their stored annotations (resolve.ResolvedStore), annotators as the release names them."""
+    for record, found in zip(records, resolved):
+        if found is not None:
+            annotations = [annotation_from_store(a) for a in found[1]]
+            yield AnnotatedArticle(record["id"], record["title"], record["text"],
+                                   [replace(a, annotator=pseudonyms.of(a.annotator, a.article_id)) for a in annotations])
 
 
 def release_label_names(release_dir: Path) -> LabelNames:
@@ -60,12 +72,12 @@ def zip_articles(release_dir: Path, labels: LabelNames) -> Iterator[AnnotatedArt
     texts = article_texts(release_dir)
     article_id, records = None, []
     for batch in config_batches(release_dir, "annotations", columns):
-        for row in batch.to_pylist():
-            if row["article_id"] != article_id:
+        for record in batch_records(batch, labels):
+            if record.article_id != article_id:
                 if records:
                     yield with_text(article_id, records, texts, release_dir)
-                article_id, records = row["article_id"], []
-            records.append(annotation_record(row, labels))
+                article_id, records = record.article_id, []
+            records.append(record)
     if records:
         yield with_text(article_id, records, texts, release_dir)
 
@@ -83,15 +95,26 @@ def with_text(article_id: str, records: list[AnnotationRecord], texts: Iterator[
                        "the release is damaged (`newscorpus verify` it)")
 
 
-def annotation_record(row: dict, labels: LabelNames) -> AnnotationRecord:
-    def spans(key: str) -> list[Span]:
-        return [Span(s["start"], s["end"], labels.entities[s["label"]], s["text"]) for s in row[key]]
+def span_lists(column, names: list[str]) -> list[list[Span]]:
+    """A column of span lists as Spans, a column at a time: no Python dict per span."""
+    values = column.flatten()
+    spans = list(map(Span, values.field("start").to_pylist(), values.field("end").to_pylist(),
+                     [names[i] for i in values.field("label").to_pylist()], values.field("text").to_pylist()))
+    ends = np.cumsum(pc.list_value_length(column).fill_null(0).to_numpy()).tolist()
+    return [spans[start:end] for start, end in zip([0, *ends[:-1]], ends)]
 
-    entities = spans("entities")
-    relations = [Relation(entities[r["head"]], entities[r["tail"]], labels.relations[r["label"]]) for r in row.get("relations") or []]
-    return AnnotationRecord(
-        article_id=row["article_id"], task_id=row["task_id"], annotation_id=row["annotation_id"], annotator=row["annotator"],
-        ground_truth=row["ground_truth"], cancelled=row["was_cancelled"], export=row["export"], entities=entities,
-        title_entities=spans("title_entities"), topics=[labels.topics[t] for t in row["topics"]], relations=relations,
-        review=bool(row.get("review")),
-    )
+
+def batch_records(batch, labels: LabelNames) -> list[AnnotationRecord]:
+    """A batch of `annotations` rows as records, with label names for ClassLabel ids."""
+    column = {name: batch.column(name) for name in batch.schema.names}
+    plain = {name: column[name].to_pylist() for name in ("article_id", "task_id", "annotation_id", "annotator", "ground_truth", "was_cancelled", "export")}
+    reviews = column["review"].to_pylist() if "review" in column else [False] * batch.num_rows
+    entities, title_entities = span_lists(column["entities"], labels.entities), span_lists(column["title_entities"], labels.entities)
+    topics = column["topics"].to_pylist()
+    relations = column["relations"].to_pylist() if "relations" in column else [[]] * batch.num_rows
+    return [AnnotationRecord(
+        article_id=article_id, task_id=task_id, annotation_id=annotation_id, annotator=annotator, ground_truth=ground_truth, cancelled=cancelled,
+        export=export, entities=spans, title_entities=title_spans, topics=[labels.topics[t] for t in chosen],
+        relations=[Relation(spans[r["head"]], spans[r["tail"]], labels.relations[r["label"]]) for r in linked], review=bool(review))
+        for article_id, task_id, annotation_id, annotator, ground_truth, cancelled, export, spans, title_spans, chosen, linked, review in zip(
+            *plain.values(), entities, title_entities, topics, relations, reviews)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..layout import Layout
@@ -11,18 +12,20 @@ from .reading import release_articles, working_tree_articles
 from .render import render_html, render_json, render_text
 
 FORMATS = ("text", "json", "html")
+REPORT_FILE = "agreement.json"  # the JSON report, in every release whose articles had two or more annotators
 
 
 def release_agreement(release_dir: Path, keep_disagreements: bool = False) -> AgreementMeasures:
     """A release folder someone names: a folder without a sound manifest is refused."""
     read_manifest(release_dir)
-    return release_files_agreement(release_dir, keep_disagreements)
-
-
-def release_files_agreement(release_dir: Path, keep_disagreements: bool = False) -> AgreementMeasures:
-    """A release's Parquet files, read before its manifest is written (the build's card)."""
     labels, articles = release_articles(release_dir)
     return measure(articles, labels, keep_disagreements)
+
+
+def previous_agreement(release_dir: Path) -> dict:
+    """An earlier release's report: the one it holds, else measured on its files (releases made before it held one)."""
+    stored = release_dir / REPORT_FILE
+    return json.loads(stored.read_text(encoding="utf-8")) if stored.is_file() else release_agreement(release_dir).report()
 
 
 def working_tree_agreement(layout: Layout, keep_disagreements: bool = False) -> AgreementMeasures:

@@ -156,7 +156,7 @@ def agreement_section(context) -> list[str]:
     return [
         "#### Agreement between annotators",
         "",
-        f"What `newscorpus agreement --release` reports on this release's `annotations` ({report['articles']} articles with 2+ annotators){since}. "
+        f"What `newscorpus agreement --release` reports on this release's `annotations` ({report['articles']} articles with 2+ annotators){since}; the whole report is in `agreement.json`. "
         "Exact span F1 is 2·|A∩B| / (|A|+|B|) of (part, start, end, label) spans summed over the pair's shared articles; overlap span F1 "
         "matches a span to an overlapping one of the same label, one to one; token kappa is Cohen's kappa over the BIO tag of every `ner` token.",
         "",
