@@ -247,3 +247,22 @@ def test_the_next_releases_card_gives_each_figures_change_and_its_pictures_rebui
     assert again.code == 0, again.err
     for name in ("README.md", "agreement_pairs.png", "label_confusion.png"):
         assert (tmp_path / "again" / "v1.1.0" / name).read_bytes() == (layout.releases_dir / "v1.1.0" / name).read_bytes(), name
+
+
+def test_measured_in_chunks_by_workers_and_merged_the_report_is_the_one_process_report():
+    from newscorpus.agreement.measures import AnnotatedArticle, LabelNames, measure
+    from newscorpus.agreement.report import CHUNK_ARTICLES, measured
+    from newscorpus.exports.records import AnnotationRecord, Span
+
+    def record(n: int, who: str, spans: list[dict]) -> AnnotationRecord:
+        return AnnotationRecord(f"a{n:05d}", n, 10 * n + len(who), who, False, False, "e.json", topics=["politics"] if n % 3 else ["sport"],
+                                entities=[Span(s["value"]["start"], s["value"]["end"], s["value"]["labels"][0], s["value"]["text"]) for s in spans])
+
+    articles = [AnnotatedArticle(f"a{n:05d}", "A title", TEXT, [record(n, "ana", ANA_SPANS), record(n, "ben", BEN_SPANS if n % 2 else ANA_SPANS),
+                                                                 *([record(n, "cho", CHO_SPANS)] if n % 5 == 0 else [])])
+                for n in range(CHUNK_ARTICLES + 300)]
+    labels = LabelNames(["PERSON", "ORG", "GPE"], ["politics", "sport"])
+    alone = measure(articles, labels).report()
+    apart = measured(articles, labels, False, annotations=len(articles) * 2)  # two workers, two chunks
+    assert apart.report() == alone
+    assert alone["articles"] == len(articles) and alone["disagreements"]["unmatched"] > 0
