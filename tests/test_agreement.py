@@ -134,6 +134,18 @@ def test_a_folder_that_is_not_a_release_is_refused_without_a_traceback(corpus, t
     result = run("agreement", "--release", tmp_path / "nothing", "--root", corpus.root)
     assert result.code == 1 and "is not a release" in result.err and "Traceback" not in result.err
     assert run("agreement", "--format", "yaml", "--root", corpus.root).code == 2
+    (tmp_path / "folder").mkdir()
+    onto_folder = run("agreement", "--out", tmp_path / "folder", "--root", corpus.root)
+    assert onto_folder.code == 1 and "cannot write" in onto_folder.err and list((tmp_path / "folder").iterdir()) == []
+
+
+def test_an_invalid_corpus_is_not_measured(tmp_path):
+    layout = with_release_settings(new_corpus(tmp_path / "c", ["PERSON", "ORG", "GPE"]))
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [SINGLE])
+    write_export(layout, "20260101T000000Z.json", [task(2, SINGLE, annotation(4, ANA, span(0, 4, "PLACE", "Dana")))])
+    result = run("agreement", "--format", "json", "--root", layout.root)
+    assert result.code == 1 and result.out == ""
+    assert "[unknown-label]" in result.err and "agreement was not measured: the inputs are invalid" in result.err
 
 
 def test_with_no_article_of_two_annotators_every_measure_is_null_not_zero(tmp_path):

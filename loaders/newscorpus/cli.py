@@ -159,7 +159,11 @@ def build(
     with progress.show(quiet):
         target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
     typer.echo(f"built {target}")
-    if not had_key:
+    announce_new_key(layout, had_key)
+
+
+def announce_new_key(layout: Layout, had_key: bool) -> None:
+    if not had_key and layout.pseudonym_key_path.exists():
         typer.echo(f"created {layout.relative(layout.pseudonym_key_path)}, the key of the annotators' pseudonyms: "
                    "commit it (later releases need it to keep the same pseudonyms) and never publish it", err=True)
 
@@ -238,12 +242,18 @@ def agreement(
 
     if fmt not in AGREEMENT_FORMATS:
         fail(f"--format must be one of {', '.join(AGREEMENT_FORMATS)}", 2)
+    layout = Layout(root)
+    had_key = layout.pseudonym_key_path.exists()
     with progress.show(quiet):
-        text = agreement_report(Layout(root), release, fmt)
+        text = agreement_report(layout, release, fmt)
+    announce_new_key(layout, had_key)
     if out is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    try:
         write_atomically(out, text.encode())
+    except OSError as err:
+        fail(f"cannot write {out}: {err.strerror or err}; nothing was written")
 
 
 ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio project title.")]
