@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import datasets
 import numpy as np
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ..annotators import Pseudonyms, load_or_create_key
 from ..corpus import articles_by_id
@@ -18,7 +16,7 @@ from ..exports.records import AnnotationRecord, Relation, Span
 from ..layout import Layout
 from ..problems import CommandError
 from ..resolve import annotation_from_store
-from ..release.manifest import config_batches, config_columns
+from ..release.manifest import config_batches, config_columns, config_features
 from ..validate import valid_annotations
 from .measures import AnnotatedArticle, LabelNames
 
@@ -48,10 +46,9 @@ def stored_articles(records: list[dict], resolved: list[tuple[dict, list[dict]] 
 
 def release_label_names(release_dir: Path) -> LabelNames:
     """The label names of a release, from the features its `annotations` files carry."""
-    first = next(iter(sorted((release_dir / "annotations").glob("*.parquet"))), None)
-    if first is None:
+    features = config_features(release_dir, "annotations")
+    if not features:
         return LabelNames([], [])
-    features = datasets.Features.from_arrow_schema(pq.read_schema(first))
     relations = features["relations"].feature["label"].names if "relations" in features else []
     return LabelNames(features["entities"].feature["label"].names, features["topics"].feature.names, relations)
 
