@@ -257,7 +257,7 @@ def test_the_next_releases_card_gives_each_figures_change_and_its_pictures_rebui
     shutil.copytree(layout.releases_dir / "v1.0.0", tmp_path / "again" / "v1.0.0")  # the same history, another folder
     again = run("build", "--version", "1.1.0", "--root", root, "--out", tmp_path / "again")
     assert again.code == 0, again.err
-    for name in ("README.md", "agreement_pairs.png", "label_confusion.png"):
+    for name in ("README.md", "agreement.json", "agreement_pairs.png", "label_confusion.png"):
         assert (tmp_path / "again" / "v1.1.0" / name).read_bytes() == (layout.releases_dir / "v1.1.0" / name).read_bytes(), name
 
 
@@ -278,3 +278,15 @@ def test_measured_in_chunks_by_workers_and_merged_the_report_is_the_one_process_
     apart = measured(articles, labels, False, annotations=len(articles) * 2)  # two workers, two chunks
     assert apart.report() == alone
     assert alone["articles"] == len(articles) and alone["disagreements"]["unmatched"] > 0
+
+
+def test_the_html_page_shows_markup_in_an_article_as_text():
+    from newscorpus.agreement.measures import Disagreement, LabelNames, measure
+    from newscorpus.agreement.render import render_html
+    from newscorpus.exports.records import Span
+
+    sentence = 'Tom <script>alert("x")</script> & Acme.'
+    page = render_html(measure([], LabelNames(["PERSON"], [])).report(),
+                       [Disagreement("a<1>", "text", "unmatched", "ann-a", "ann-b", [("ann-a", Span(0, 3, "PERSON", "Tom"))], sentence, 0)], "T<itle>")
+    assert "<script>" not in page and "&lt;script&gt;" in page and "a&lt;1&gt;" in page and "<title>T&lt;itle&gt;</title>" in page
+    assert '<mark class="a">Tom</mark> &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Acme.' in page
