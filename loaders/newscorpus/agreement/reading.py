@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from ..annotators import Pseudonyms, load_or_create_key
-from ..corpus import articles_by_id
+from ..corpus import iter_articles
 from ..exports.records import AnnotationRecord, Relation, Span
 from ..layout import Layout
 from ..problems import CommandError
@@ -24,15 +24,21 @@ ANNOTATION_COLUMNS = ["article_id", "task_id", "annotation_id", "annotator", "gr
                       "export", "relations", "review"]
 
 
-def working_tree_articles(layout: Layout) -> tuple[LabelNames, list[AnnotatedArticle]]:
-    """Every annotated article of the corpus with its current annotations (reviews included), after the corpus validates."""
+def working_tree_articles(layout: Layout) -> tuple[LabelNames, int, Iterator[AnnotatedArticle]]:
+    """The label names, the number of annotations, and every annotated article with its current
+    annotations (reviews included) in corpus order, after the corpus validates. The annotations
+    are held; each article's text is read as its turn comes, never the whole corpus at once."""
     taxonomy, collected = valid_annotations(layout, "agreement was not measured")
     pseudonyms = Pseudonyms(load_or_create_key(layout))
-    records = articles_by_id(layout, set(collected))
-    articles = [AnnotatedArticle(article_id, records[article_id]["title"], records[article_id]["text"],
-                                 [replace(r, annotator=pseudonyms.of(r.annotator, article_id)) for r in found])
-                for article_id, found in sorted(collected.items())]
-    return LabelNames.of(taxonomy), articles
+
+    def articles() -> Iterator[AnnotatedArticle]:
+        for record in iter_articles(layout):
+            found = collected.pop(record["id"], None)
+            if found is not None:
+                yield AnnotatedArticle(record["id"], record["title"], record["text"],
+                                       [replace(r, annotator=pseudonyms.of(r.annotator, r.article_id)) for r in found])
+
+    return LabelNames.of(taxonomy), sum(map(len, collected.values())), articles()
 
 
 def stored_articles(records: list[dict], resolved: list[tuple[dict, list[dict]] | None], pseudonyms: Pseudonyms) -> Iterator[AnnotatedArticle]:

@@ -54,8 +54,8 @@ def previous_agreement(release_dir: Path) -> dict:
 
 
 def working_tree_agreement(layout: Layout, keep_disagreements: bool = False) -> AgreementMeasures:
-    labels, articles = working_tree_articles(layout)
-    return measured(articles, labels, keep_disagreements, sum(len(a.records) for a in articles))
+    labels, annotations, articles = working_tree_articles(layout)
+    return measured(articles, labels, keep_disagreements, annotations)
 
 
 def agreement_report(layout: Layout, release_dir: Path | None, fmt: str) -> str:
