@@ -1,6 +1,6 @@
 """Benchmarks: `python -m benchmarks.run --articles N` measures validate and build against the floor
 and the peer on the same generated data, the build of a tenth of it (memory from N/10 to N), the
-repository's own one-article build, and Label Studio push, re-push and pull of 10,000 tasks
+repository's own one-article build, `agreement` of the built release and of the working tree, and Label Studio push, re-push and pull of 10,000 tasks
 against a real server; prints one table and writes benchmarks/results-N.json (generated data and
 scratch files go to --out).
 
@@ -65,6 +65,10 @@ def run(articles: int, out: Path, skip_peer: bool, skip_studio: bool = False) ->
     results = {"articles": articles, "tasks": articles, "corpus_mb": corpus_bytes / 1e6, "export_mb": export_bytes / 1e6}
     results["validate"] = measure_rss([newscorpus, "validate", "--root", str(corpus), "--format", "json"])
     results["build"] = measure_rss([newscorpus, "build", "--version", "0.0.1", "--root", str(corpus), "--out", str(scratch / "releases")])
+    release = scratch / "releases" / "v0.0.1"
+    # agreement of the release (the issue's target: at most validate's time) and of the working tree (validate, then the measures)
+    results["agreement"] = measure_rss([newscorpus, "agreement", "--release", str(release), "--format", "json", "--out", str(scratch / "agreement.json")])
+    results["agreement_tree"] = measure_rss([newscorpus, "agreement", "--root", str(corpus), "--format", "json", "--out", str(scratch / "agreement-tree.json")])
     results["build_small"] = measure_rss([newscorpus, "build", "--version", "0.0.1", "--root", str(small), "--out", str(scratch / "releases-small")])
     results["build_seed"] = measure_rss([newscorpus, "build", "--version", "0.0.1", "--root", str(HERE.parent), "--out", str(scratch / "releases-seed")])
     results["floor"] = measure_rss([python, "-m", "benchmarks.floor", str(corpus), str(scratch / "floor")])
@@ -74,7 +78,7 @@ def run(articles: int, out: Path, skip_peer: bool, skip_studio: bool = False) ->
     if not skip_studio:
         tasks = corpus if articles <= STUDIO_TASKS else generate_apart(out / f"corpus-{STUDIO_TASKS}", STUDIO_TASKS)
         results["studio"] = {"tasks": min(articles, STUDIO_TASKS), **json.loads(measure_rss([python, "-m", "benchmarks.studio", str(tasks)])["out"])}
-    for step in ("validate", "build", "build_small", "build_seed", "floor", "peer"):
+    for step in ("validate", "build", "agreement", "agreement_tree", "build_small", "build_seed", "floor", "peer"):
         results.get(step, {}).pop("out", None)
     shutil.rmtree(scratch, ignore_errors=True)
     return results
@@ -95,6 +99,9 @@ def table(r: dict) -> str:
         row("peer: LS converter JSON_MIN+CONLL2003 -> datasets Parquet", "peer")
     row("newscorpus validate (schema + semantic)", "validate")
     row("newscorpus build (validate+resolve+split+4 configs)", "build")
+    if "agreement" in r:
+        row("newscorpus agreement --release (the built release)", "agreement")
+        row("newscorpus agreement (the working tree)", "agreement_tree")
     for name, step in (("studio push (all new)", "push"), ("studio push (nothing changed)", "push_unchanged"), ("studio pull", "pull")):
         if "studio" in r:
             s, tasks = r["studio"][step]["seconds"], r["studio"]["tasks"]
@@ -114,7 +121,8 @@ def table(r: dict) -> str:
         f"build faster than peer: {('met' if r['build']['seconds'] < peer else 'NOT met') if peer else 'peer skipped'}; "
         f"validate <= 2x floor: {'met' if r['validate']['seconds'] <= 2 * floor else 'NOT met'}; "
         f"RSS ratio <= 1.2: {'met' if big / small <= 1.2 else 'NOT met'}; "
-        f"one-article build < 4 s: {'met' if r['build_seed']['seconds'] < 4 else 'NOT met'}",
+        f"one-article build < 4 s: {'met' if r['build_seed']['seconds'] < 4 else 'NOT met'}"
+        + (f"; agreement --release <= validate: {'met' if r['agreement']['seconds'] <= r['validate']['seconds'] else 'NOT met'}" if "agreement" in r else ""),
     ]
     return "\n".join(lines)
 

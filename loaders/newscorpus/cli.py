@@ -159,7 +159,11 @@ def build(
     with progress.show(quiet):
         target = build_release(layout, version, out or layout.releases_dir, num_proc=num_proc)
     typer.echo(f"built {target}")
-    if not had_key:
+    announce_new_key(layout, had_key)
+
+
+def announce_new_key(layout: Layout, had_key: bool) -> None:
+    if not had_key and layout.pseudonym_key_path.exists():
         typer.echo(f"created {layout.relative(layout.pseudonym_key_path)}, the key of the annotators' pseudonyms: "
                    "commit it (later releases need it to keep the same pseudonyms) and never publish it", err=True)
 
@@ -220,6 +224,36 @@ def export(
             typer.echo(f"  {kind}: {n}")
     else:
         typer.echo(f"{fmt} holds every span, relation, topic and link of the release")
+
+
+@app.command()
+def agreement(
+    release: Annotated[Optional[Path], typer.Option(help="A release folder, e.g. releases/v1.1.0 (default: the working tree's annotations, as build resolves them).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json or html (one self-contained page).")] = "text",
+    out: Annotated[Optional[Path], typer.Option(help="Write the report to this file (default: standard output).")] = None,
+    root: RootOption = Path("."),
+    quiet: QuietOption = False,
+):
+    """Annotator agreement per pair, per label and per kind of disagreement, and against gold."""
+    from . import progress
+    from .agreement.report import FORMATS as AGREEMENT_FORMATS
+    from .agreement.report import agreement_report
+    from .files import write_atomically
+
+    if fmt not in AGREEMENT_FORMATS:
+        fail(f"--format must be one of {', '.join(AGREEMENT_FORMATS)}", 2)
+    layout = Layout(root)
+    had_key = layout.pseudonym_key_path.exists()
+    with progress.show(quiet):
+        text = agreement_report(layout, release, fmt)
+    announce_new_key(layout, had_key)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        write_atomically(out, text.encode())
+    except OSError as err:
+        fail(f"cannot write {out}: {err.strerror or err}; nothing was written")
 
 
 ProjectOption = Annotated[str, typer.Option("--project", help="Label Studio project title.")]

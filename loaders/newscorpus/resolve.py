@@ -227,6 +227,22 @@ def stored_annotation(record: AnnotationRecord) -> dict:
             "carried_forward": record.carried_forward, **stored_labels(record)}
 
 
+def stored_spans(columns: dict) -> list[Span]:
+    return list(map(Span, columns["start"], columns["end"], columns["label"], columns["text"]))
+
+
+def annotation_from_store(stored: dict) -> AnnotationRecord:
+    """The record stored_annotation stored, back (its prediction reference left out)."""
+    entities = stored_spans(stored["entities"])
+    relations = stored["relations"]
+    return AnnotationRecord(
+        article_id=stored["article_id"], task_id=stored["task_id"], annotation_id=stored["annotation_id"], annotator=stored["annotator"],
+        ground_truth=stored["ground_truth"], cancelled=stored["cancelled"], export=stored["export"], entities=entities,
+        title_entities=stored_spans(stored["title_entities"]), topics=stored["topics"],
+        relations=[Relation(entities[h], entities[t], label) for h, t, label in zip(relations["head"], relations["tail"], relations["label"])],
+        review=stored["review"], carried_forward=stored["carried_forward"])
+
+
 class ResolvedStore:
     """Resolved labels and raw annotations on disk (SQLite), so the build keeps no corpus in memory."""
 

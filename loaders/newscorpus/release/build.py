@@ -25,6 +25,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import progress
+from ..agreement.figures import CONFUSION_FILE, PAIRS_FILE, confusion_png, pair_matrix_png
+from ..agreement.measures import AgreementMeasures, LabelNames, measure
+from ..agreement.reading import stored_articles
+from ..agreement.render import render_json
+from ..agreement.report import REPORT_FILE, previous_agreement
 from ..annotators import Pseudonyms, load_or_create_key
 from ..hf_builder.builder import BuildPlan, NewsCorpus
 from ..hf_builder.features import CONFIG_NAMES
@@ -116,8 +121,8 @@ def partition_articles(layout: Layout, ids: list[str], splits: dict[str, str]) -
             for name in SPLITS for i in range(0, len(lines[name]), CHUNK_ARTICLES) for part in [lines[name][i : i + CHUNK_ARTICLES]]]
 
 
-def write_chunk_tables(plan: BuildPlan, shards: list[Path], chunk: ArticleChunk) -> Counter:
-    """The four configs' tables of one chunk, each an Arrow IPC file; returns the counts the card reports."""
+def write_chunk_tables(plan: BuildPlan, shards: list[Path], chunk: ArticleChunk) -> tuple[Counter, AgreementMeasures]:
+    """The four configs' tables of one chunk, each an Arrow IPC file; returns the counts and the agreement the card reports."""
     records = []
     handles = {}
     try:
@@ -145,9 +150,10 @@ def write_chunk_tables(plan: BuildPlan, shards: list[Path], chunk: ArticleChunk)
         path.parent.mkdir(parents=True, exist_ok=True)
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
+    agreement = measure(stored_articles(records, resolved, plan.pseudonyms), LabelNames.of(plan.taxonomy))
     progress.advance(len(chunk.ids))
     progress.flush()
-    return tables.counts
+    return tables.counts, agreement
 
 
 def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path | None = None, num_proc: int | None = None) -> Path:
@@ -241,18 +247,27 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
             plan.chunks = dict(Counter(chunk.split for chunk in chunks))
             release_dir = staging / "release"
             stats = Counter()
+            measures = AgreementMeasures(LabelNames.of(taxonomy))
             with progress.stage("writing configs", total=len(splits)) as stage:
-                for counts in pool.run(write_chunk_tables, [(plan, layout.shards(), chunk) for chunk in chunks], stage):
+                for counts, chunk_agreement in pool.run(write_chunk_tables, [(plan, layout.shards(), chunk) for chunk in chunks], stage):
                     stats.update(counts)
+                    measures.merge(chunk_agreement)
                 built = [c for c in pool.run(build_config, [(plan, name, staging, release_dir) for name in CONFIG_NAMES]) if c.files]
         stats.update(resolver.counts)
         with progress.stage("writing card and manifest", unit=""):
             inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
+            agreement = measures.report()
+            earlier_agreement = previous_agreement(history_dir / f"v{previous}") if previous and agreement["articles"] else None
             context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
-                                     changelog(history_dir / f"v{previous}", release_dir) if previous else None)
+                                     changelog(history_dir / f"v{previous}", release_dir) if previous else None, agreement, earlier_agreement)
             write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
             panels = label_panels(context, release_dir)
             write_atomically(release_dir / CHART_FILE, label_chart_png(panels))
+            if agreement["articles"]:
+                write_atomically(release_dir / REPORT_FILE, render_json(agreement).encode())
+                write_atomically(release_dir / PAIRS_FILE, pair_matrix_png(agreement))
+            if agreement["confusion"]:
+                write_atomically(release_dir / CONFUSION_FILE, confusion_png(agreement))
             write_atomically(release_dir / "README.md", render_card(context, release_dir, panels).encode())
             manifest = {
                 "version": version,
@@ -291,6 +306,8 @@ class ReleaseContext:
     resolver: Resolver
     previous: str | None
     changes: dict | None
+    agreement: dict | None = None  # agreement.measures' report of this release
+    previous_agreement: dict | None = None  # the previous release's, when this one has agreement to compare
 
 
 def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -> BuiltConfig:
@@ -315,5 +332,6 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
 
 def all_files(configs: list[BuiltConfig], release_dir: Path) -> list[ReleaseFile]:
     shards = [f for c in configs for files in c.files.values() for f in files]
-    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in ("README.md", "croissant.json", CHART_FILE)]
+    names = ["README.md", "croissant.json", CHART_FILE] + [n for n in (REPORT_FILE, PAIRS_FILE, CONFUSION_FILE) if (release_dir / n).exists()]
+    extra = [ReleaseFile(n, sha256_of(release_dir / n), (release_dir / n).stat().st_size) for n in names]
     return sorted(shards + extra, key=lambda f: f.path)

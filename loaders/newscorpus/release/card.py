@@ -16,6 +16,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from ..agreement.figures import CONFUSION_FILE, PAIRS_FILE
+from ..agreement.render import KINDS
 from ..annotators import ANONYMOUS
 from ..hf_builder.ner import outermost
 from ..resolve import RELATION_RULE, RULES
@@ -116,6 +118,58 @@ def relations_section(context, release_dir: Path) -> list[str]:
         "",
         f"Agreement: micro pairwise F1 of exact (head span, tail span, label) relations over the articles with 2+ annotators; "
         f"all labels: {fmt(agreement.relation_f1())}. {RELATION_RULE}",
+        "",
+    ]
+
+
+def change(now, before, whole: bool = False) -> str:
+    """A figure and its change from the previous release: `new` where that release had none."""
+    shown = str(now) if whole else fmt(now)
+    if before is None or now is None:
+        return shown if before is None and now is None else f"{shown} (new)" if before is None else f"{shown} (was {fmt(before)})"
+    return f"{shown} ({now - before:+d})" if whole else f"{shown} ({now - before:+.3f})"
+
+
+def agreement_section(context) -> list[str]:
+    """The pair matrix, the kinds of disagreement and the label confusion, each figure with its change
+    from the previous release; nothing when no article had two annotators."""
+    report, before = context.agreement, context.previous_agreement
+    if not report or not report["articles"]:
+        return []
+    since = f", each followed by its change since v{context.previous}" if before is not None else ""
+    old_pairs = {(p["a"], p["b"]): p for p in (before or {}).get("pairs", [])}
+    old_confusion = {tuple(c["labels"]): c["count"] for c in (before or {}).get("confusion", [])}
+
+    def then(table: dict, key, field: str | None = None):
+        if before is None:
+            return None
+        found = table.get(key)
+        return found if field is None or found is None else found[field]
+
+    def shown(now, old, whole=False) -> str:
+        return (str(now) if whole else fmt(now)) if before is None else change(now, old, whole)
+
+    pair_rows = [[f"`{p['a']}`", f"`{p['b']}`", shown(p["articles"], then(old_pairs, (p["a"], p["b"]), "articles"), True),
+                  *(shown(p[m], then(old_pairs, (p["a"], p["b"]), m)) for m in ("span_f1", "overlap_f1", "token_kappa"))] for p in report["pairs"]]
+    kinds = [[kind, meaning, shown(report["disagreements"][kind], before["disagreements"][kind] if before else None, True)] for kind, meaning in KINDS]
+    confusion = [[" / ".join(c["labels"]), shown(c["count"], then(old_confusion, tuple(c["labels"])), True)] for c in report["confusion"]]
+    return [
+        "#### Agreement between annotators",
+        "",
+        f"What `newscorpus agreement --release` reports on this release's `annotations` ({report['articles']} articles with 2+ annotators){since}; the whole report is in `agreement.json`. "
+        "Exact span F1 is 2·|A∩B| / (|A|+|B|) of (part, start, end, label) spans summed over the pair's shared articles; overlap span F1 "
+        "matches a span to an overlapping one of the same label, one to one; token kappa is Cohen's kappa over the BIO tag of every `ner` token.",
+        "",
+        f"![Agreement per annotator pair]({PAIRS_FILE})",
+        "",
+        table(["annotator", "annotator", "articles", "exact span F1", "overlap span F1", "token kappa"], pair_rows),
+        "",
+        "Kinds of disagreement, counted over every pair of annotators and every article they share:",
+        "",
+        table(["kind", "meaning", "count"], kinds),
+        "",
+        *([f"![Label confusion]({CONFUSION_FILE})", "", table(["labels given to the same span", "count"], confusion)] if confusion
+          else ["No two annotators gave the same span different labels."]),
         "",
     ]
 
@@ -371,6 +425,7 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "",
         table(["count", "value"], [[k, stats[k]] for k in resolution_keys]),
         "",
+        *agreement_section(context),
         "#### Who are the annotators?",
         "",
         *annotator_lines(context, release_dir),
