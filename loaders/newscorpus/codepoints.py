@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from functools import lru_cache
 
 import numpy as np
 from fontTools import unicodedata as ucd
@@ -14,10 +16,8 @@ OTHER, WORD, SPACE = 0, 1, 2
 _classes = np.full(0x110000, -1, dtype=np.int8)  # by code point: WORD, SPACE or OTHER once asked, else -1
 
 NEITHER, LETTER, MARK = 0, 1, 2  # the general categories L* and M*, else NEITHER
-SCRIPT_SETS: list[frozenset[str]] = [frozenset()]  # a script-set id -> the ISO 15924 scripts a code point is written in
-_script_set_ids: dict[frozenset[str], int] = {frozenset(): 0}
-_scripts = np.full(0x110000, -1, dtype=np.int16)  # by code point: its script-set id once asked, else -1
-_categories = np.zeros(0x110000, dtype=np.int8)  # by code point: LETTER, MARK or NEITHER, filled with _scripts
+_categories = np.full(0x110000, -1, dtype=np.int8)  # by code point: LETTER, MARK or NEITHER once asked, else -1
+NO_SCRIPT = frozenset({"Zyyy", "Zinh", "Zzzz"})  # Common, Inherited, Unknown: written in no particular script
 
 
 def code_points(text: str) -> np.ndarray:
@@ -36,36 +36,40 @@ def code_point_classes(points: np.ndarray) -> np.ndarray:
     return kinds
 
 
-def script_set_ids(points: np.ndarray) -> np.ndarray:
-    """Each code point's id in SCRIPT_SETS: its Unicode Script_Extensions (fontTools' copy of
-    ScriptExtensions.txt), so that the Katakana-Hiragana prolonged sound mark, whose Script is
-    Common, counts as Hiragana and Katakana; Common and Inherited alone give the empty set.
-    fontTools is asked once per distinct code point."""
-    ids = _scripts[points]
-    unknown = ids < 0
+def general_categories(points: np.ndarray) -> np.ndarray:
+    """LETTER, MARK or NEITHER for each code point: Python's unicodedata is asked once per distinct code point."""
+    categories = np.take(_categories, points)
+    unknown = categories < 0
     if unknown.any():
         for c in np.unique(points[unknown]).tolist():
-            char = chr(c)
-            scripts = frozenset(ucd.script_extension(char)) - {"Zyyy", "Zinh", "Zzzz"}
-            if scripts not in _script_set_ids:
-                _script_set_ids[scripts] = len(SCRIPT_SETS)
-                SCRIPT_SETS.append(scripts)
-            _scripts[c] = _script_set_ids[scripts]
-            _categories[c] = {"L": LETTER, "M": MARK}.get(unicodedata.category(char)[0], NEITHER)
-        ids = _scripts[points]
-    return ids
+            _categories[c] = {"L": LETTER, "M": MARK}.get(unicodedata.category(chr(c))[0], NEITHER)
+        categories = np.take(_categories, points)
+    return categories
 
 
-def general_categories(points: np.ndarray) -> np.ndarray:
-    """LETTER, MARK or NEITHER for each code point (Python's unicodedata)."""
-    script_set_ids(points)
-    return _categories[points]
+@lru_cache(maxsize=1)
+def script_sets() -> tuple[np.ndarray, tuple[frozenset[str], ...]]:
+    """For every code point, an index into the tuple of the sets of ISO 15924 scripts it is written in:
+    its Unicode Script_Extensions, else its Script (fontTools' copies of ScriptExtensions.txt and
+    Scripts.txt), so that the Katakana-Hiragana prolonged sound mark, whose Script is Common, is
+    Hiragana and Katakana. Common, Inherited and Unknown give the empty set (index 0). Built once from
+    the files' few thousand ranges, which makes a script a table look-up per code point."""
+    bounds = sorted(set(ucd.Scripts.RANGES) | set(ucd.ScriptExtensions.RANGES))
+    sets: dict[frozenset[str], int] = {frozenset(): 0}
+    ids = []
+    for start in bounds:
+        extension = ucd.ScriptExtensions.VALUES[bisect_right(ucd.ScriptExtensions.RANGES, start) - 1]
+        scripts = frozenset(extension or {ucd.Scripts.VALUES[bisect_right(ucd.Scripts.RANGES, start) - 1]}) - NO_SCRIPT
+        ids.append(sets.setdefault(scripts, len(sets)))
+    table = np.repeat(np.array(ids, dtype=np.int16), np.diff(bounds + [0x110000]))
+    return table, tuple(sets)
 
 
-def in_scripts(ids: np.ndarray, scripts: frozenset[str]) -> np.ndarray:
-    """Where a code point of these script-set ids is written in one of `scripts`."""
-    member = np.fromiter((bool(s & scripts) for s in SCRIPT_SETS), dtype=bool, count=len(SCRIPT_SETS))
-    return member[ids]
+@lru_cache(maxsize=16)
+def written_in_scripts(scripts: frozenset[str]) -> np.ndarray:
+    """For every code point, whether it is written in one of `scripts`."""
+    table, sets = script_sets()
+    return np.array([bool(s & scripts) for s in sets])[table]
 
 
 def utf8_offsets(utf8: np.ndarray) -> np.ndarray:

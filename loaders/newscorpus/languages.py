@@ -12,11 +12,12 @@ from functools import lru_cache
 import langcodes
 import numpy as np
 
-from .codepoints import LETTER, SCRIPT_SETS, code_points, general_categories, script_set_ids
+from .codepoints import LETTER, code_points, general_categories, script_sets, written_in_scripts
 
 # a language subtag that names no language, so no script is expected of its text
 NO_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
 # ISO 15924 codes for a writing system made of several Unicode scripts
+UNCOUNTED, OWN, FOREIGN = 0, 1, 2  # a code point that is no letter (or one of no particular script), a letter in the language's scripts, a letter in another
 SCRIPT_PARTS = {"Hans": {"Hani"}, "Hant": {"Hani"}, "Hanb": {"Hani", "Bopo"}, "Jpan": {"Hani", "Hira", "Kana"}, "Kore": {"Hang", "Hani"}}
 
 
@@ -44,6 +45,25 @@ def script_name(code: str) -> str:
     return f"{langcodes.Language.make(script=code).script_name()} ({code})"
 
 
+@lru_cache(maxsize=16)
+def letter_kinds_table(scripts: frozenset[str]) -> np.ndarray:
+    """By code point, once asked: UNCOUNTED, OWN or FOREIGN for a language written in `scripts`; -1 before."""
+    return np.full(0x110000, -1, dtype=np.int8)
+
+
+def letter_kinds(points: np.ndarray, scripts: frozenset[str]) -> np.ndarray:
+    table = letter_kinds_table(scripts)
+    kinds = np.take(table, points)
+    unknown = kinds < 0
+    if unknown.any():
+        distinct = np.unique(points[unknown])
+        letter = general_categories(distinct) == LETTER
+        scripted = script_sets()[0][distinct] != 0
+        table[distinct] = np.where(letter & scripted, np.where(written_in_scripts(scripts)[distinct], OWN, FOREIGN), UNCOUNTED)
+        kinds = np.take(table, points)
+    return kinds
+
+
 def script_mismatch(tag: str, text: str) -> str | None:
     """Why most of `text`'s letters cannot be in language `tag` (a registered tag): they are in
     scripts it is not written in. Letters of no particular script (Common, Inherited) are not counted.
@@ -52,16 +72,15 @@ def script_mismatch(tag: str, text: str) -> str | None:
     if not scripts or (text.isascii() and "Latn" in scripts):
         return None
     points = code_points(text)
-    ids = script_set_ids(points)[general_categories(points) == LETTER]
-    letters = np.bincount(ids, minlength=len(SCRIPT_SETS))
-    foreign_letters, by_script = 0, Counter()
-    for script_set, n in zip(SCRIPT_SETS, letters.tolist()):
-        if n and script_set and not script_set & scripts:
-            foreign_letters += n
-            by_script.update(dict.fromkeys(script_set, n))
-    if 2 * foreign_letters <= len(ids):
+    kinds = letter_kinds(points, scripts)
+    foreign = np.count_nonzero(kinds == FOREIGN)
+    if 2 * foreign <= foreign + np.count_nonzero(kinds == OWN):
         return None
-    most = sorted(by_script, key=lambda s: (-by_script[s], s))[:3]
-    return (f"language {tag!r} is written in {', '.join(script_name(s) for s in sorted(scripts))}, but {foreign_letters} of the "
-            f"{len(ids)} letters are in other scripts, most in {', '.join(script_name(s) for s in most)}: declare the article's own language, with a script subtag where "
-            f"it is written in several (sr-Latn)")
+    table, sets = script_sets()
+    by_script = Counter()
+    for script_set, n in zip(sets, np.bincount(table[points[kinds == FOREIGN]], minlength=len(sets)).tolist()):
+        by_script.update(dict.fromkeys(script_set, n))
+    most = sorted((s for s in by_script if by_script[s]), key=lambda s: (-by_script[s], s))[:3]
+    return (f"language {tag!r} is written in {', '.join(script_name(s) for s in sorted(scripts))}, but {foreign} of the "
+            f"{foreign + np.count_nonzero(kinds == OWN)} letters are in other scripts, most in {', '.join(script_name(s) for s in most)}: "
+            f"declare the article's own language, with a script subtag where it is written in several (sr-Latn)")

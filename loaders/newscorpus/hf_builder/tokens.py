@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..codepoints import MARK, OTHER, SPACE, WORD, code_point_classes, code_points, general_categories, in_scripts, script_set_ids, utf8_offsets
+from ..codepoints import MARK, OTHER, SPACE, WORD, code_point_classes, code_points, general_categories, utf8_offsets, written_in_scripts
 
 TOKEN = re.compile(r"['’]s\b|\w+|[^\w\s]")
 APOSTROPHES = (ord("'"), ord("’"))
@@ -31,7 +31,6 @@ NEWLINE = ord("\n")
 ASCII_SPACE = np.zeros(256, dtype=bool)  # the bytes of \s below U+0080 (a UTF-8 continuation byte is never one)
 ASCII_SPACE[[c for c in range(128) if re.match(r"\s", chr(c))]] = True
 UNSPACED_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})  # ISO 15924
-FIRST_UNSPACED = 0x0E00  # Thai's block: text below it holds no character of those scripts
 
 
 @dataclass
@@ -61,13 +60,13 @@ class Tokens:
 def unspaced(cp: np.ndarray, word: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The word characters of scripts written without spaces (each a token) and the combining marks
     that join the token before them (a run of marks right after such a character); None for text
-    that has none, which is most text, and keeps the cost of this to one comparison per code point."""
-    if not (cp >= FIRST_UNSPACED).any():
-        return None
-    alone = word & in_scripts(script_set_ids(cp), UNSPACED_SCRIPTS)
+    that has none, which is most text, and keeps the cost of this to one table look-up per code point."""
+    alone = word & np.take(written_in_scripts(UNSPACED_SCRIPTS), cp)
     if not alone.any():
         return None
     mark = general_categories(cp) == MARK
+    if not mark.any():  # Chinese and Japanese: no combining marks to join
+        return alone, mark
     last_base = np.maximum.accumulate(np.where(mark, -1, np.arange(len(cp))))  # the last code point before each that is no mark
     joined = mark & (last_base >= 0) & alone[np.maximum(last_base, 0)]
     return alone, joined
