@@ -74,13 +74,17 @@ def test_an_article_imported_without_its_language_is_en_and_validate_names_it(tm
     assert "::warning file=corpus/asia-wire.jsonl,line=1,title=language-script-mismatch::" in github
 
 
-def test_a_language_tag_the_registry_does_not_know_is_an_error_with_its_place_named(tmp_path):
+def test_a_language_tag_the_registry_does_not_know_is_refused_with_its_place_named(tmp_path):
     root = new_corpus(tmp_path / "corpus", LABELS).root
-    write_jsonl(tmp_path / "articles.jsonl", [{"id": "x-1", "title": "Weather", "text": "Rain on Monday.", "language": "en-Klingon"}])
-    assert run("add", tmp_path / "articles.jsonl", "--source", "Wire", "--root", root).code == 0  # the tag has the shape of one
+    record = {"id": "x-1", "title": "Weather", "text": "Rain on Monday.", "language": "en-Klingon"}  # the shape of a tag, no registered one
+    write_jsonl(tmp_path / "articles.jsonl", [record])
+    added = run("add", tmp_path / "articles.jsonl", "--source", "Wire", "--root", root)
+    assert added.code == 1 and "articles.jsonl (line 1, /language): [unknown-language]" in added.err, added.err
+    assert not (root / "corpus" / "wire.jsonl").exists()
+    write_jsonl(root / "corpus" / "wire.jsonl", [record | {"source": "Wire"}])  # written by hand
     validated = run("validate", "--root", root)
     assert validated.code == 1 and "error: corpus/wire.jsonl (line 1, /language): [unknown-language]" in validated.out
-    assert "Traceback" not in validated.out + validated.err
+    assert "Traceback" not in added.err + validated.out + validated.err
 
 
 EUROPE = {"de": ("Berlin", "Angela Merkel besuchte Berlin am Montag."), "fr": ("Paris", "Emmanuel Macron a visité Paris lundi."),
@@ -105,3 +109,22 @@ def test_the_card_of_a_german_french_and_swedish_corpus_is_multilingual_with_a_r
     assert header["language"] == ["de", "fr", "sv"] and header["multilinguality"] == "multilingual"
     rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (\d+) \| (\d+) \| (\d+) \|$", card, re.MULTILINE)
     assert rows == [("de", "German", "1", "1", "1"), ("fr", "French", "1", "1", "1"), ("sv", "Swedish", "2", "1", "1")]
+
+
+def test_only_a_language_whose_script_cannot_be_right_is_warned_about(tmp_path):
+    layout = new_corpus(tmp_path / "corpus", LABELS)
+    languages_and_texts = [
+        ("sr", "Beograd je glavni grad Srbije."),  # Serbian is Cyrillic unless the tag says otherwise: warned
+        ("sr-Latn", "Beograd je glavni grad Srbije."),
+        ("ru", "Президент посетил Пекин (北京) и Токио."),
+        ("en", "Xi Jinping (习近平) visited Tokyo (東京)."),  # a few names in another script: most letters are Latin
+        ("ja", "東京都の小池百合子知事がコーヒーを飲んだ。"),
+        ("und", "北京市的习近平访问了上海。"),  # undetermined: nothing to compare
+        ("ain", "アイヌ イタㇰ"),  # a registered language with no usual script in CLDR: nothing to compare
+        ("th", "กรุงเทพมหานคร ๒๕๖๗"),
+    ]
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [{"id": f"a-{n}", "title": "-", "text": text, "source": "Wire", "language": language}
+                                                   for n, (language, text) in enumerate(languages_and_texts, 1)])
+    report = json.loads(run("validate", "--root", layout.root, "--format", "json").out)
+    assert report["valid"], report["problems"]
+    assert [(p["code"], p["line"], p["pointer"]) for p in report["problems"]] == [("language-script-mismatch", 1, "/language")]

@@ -11,13 +11,15 @@ from functools import lru_cache
 
 import langcodes
 import numpy as np
+from langcodes.data_dicts import LIKELY_SUBTAGS
 
 from .codepoints import LETTER, code_points, general_categories, script_sets, written_in_scripts
 
-# a language subtag that names no language, so no script is expected of its text
-NO_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
+# language subtags that name no language, so no script is expected of their text (und parses to None)
+NO_LANGUAGE = frozenset({None, "und", "mul", "mis", "zxx"})
+# a code point that is no letter (or a letter of no particular script), a letter in the language's scripts, a letter in another
+UNCOUNTED, OWN, FOREIGN = 0, 1, 2
 # ISO 15924 codes for a writing system made of several Unicode scripts
-UNCOUNTED, OWN, FOREIGN = 0, 1, 2  # a code point that is no letter (or one of no particular script), a letter in the language's scripts, a letter in another
 SCRIPT_PARTS = {"Hans": {"Hani"}, "Hant": {"Hani"}, "Hanb": {"Hani", "Bopo"}, "Jpan": {"Hani", "Hira", "Kana"}, "Kore": {"Hang", "Hani"}}
 
 
@@ -32,12 +34,16 @@ def unknown_language(tag: str) -> str | None:
 @lru_cache(maxsize=1024)
 def written_in(tag: str) -> frozenset[str]:
     """The Unicode scripts (ISO 15924) of a registered tag's script: the tag's own script subtag, else
-    its language's likely one (en: Latn; ja: Jpan, so Han, Hiragana and Katakana); empty for
-    und, mul, mis, zxx and private-use languages."""
+    its language's likely one (en: Latn; zh-TW: Hant; ja: Jpan, so Han, Hiragana and Katakana);
+    empty for und, mul, mis, zxx, private-use languages and languages CLDR gives no likely script
+    (`maximize` would fill in und's, English's Latin: a guess)."""
     language = langcodes.Language.get(tag)
-    if language.language is None or language.language in NO_LANGUAGE or "qaa" <= language.language <= "qtz":  # und parses to None
+    if language.script:
+        script = language.script
+    elif language.language in LIKELY_SUBTAGS and language.language not in NO_LANGUAGE:
+        script = language.maximize().script
+    else:
         return frozenset()
-    script = language.maximize().script
     return frozenset(SCRIPT_PARTS.get(script, {script}))
 
 
@@ -73,8 +79,8 @@ def script_mismatch(tag: str, text: str) -> str | None:
         return None
     points = code_points(text)
     kinds = letter_kinds(points, scripts)
-    foreign = np.count_nonzero(kinds == FOREIGN)
-    if 2 * foreign <= foreign + np.count_nonzero(kinds == OWN):
+    foreign, own = np.count_nonzero(kinds == FOREIGN), np.count_nonzero(kinds == OWN)
+    if foreign <= own:
         return None
     table, sets = script_sets()
     by_script = Counter()
@@ -82,5 +88,5 @@ def script_mismatch(tag: str, text: str) -> str | None:
         by_script.update(dict.fromkeys(script_set, n))
     most = sorted((s for s in by_script if by_script[s]), key=lambda s: (-by_script[s], s))[:3]
     return (f"language {tag!r} is written in {', '.join(script_name(s) for s in sorted(scripts))}, but {foreign} of the "
-            f"{foreign + np.count_nonzero(kinds == OWN)} letters are in other scripts, most in {', '.join(script_name(s) for s in most)}: "
+            f"{foreign + own} letters are in other scripts, most in {', '.join(script_name(s) for s in most)}: "
             f"declare the article's own language, with a script subtag where it is written in several (sr-Latn)")
