@@ -1,7 +1,8 @@
 """An annotator selects a word in Label Studio's editor in a real browser; the pulled span is exact.
 
 The text has an emoji before the word: Label Studio 1.23 stores code points (the emoji counts
-once), older versions stored UTF-16 units. Uses Debian's Chromium (scripts/install-browser).
+once), older versions stored UTF-16 units. An Arabic article is laid out right to left, and its
+vowel marks are code points of their own. Uses Debian's Chromium (scripts/install-browser).
 """
 
 import shutil
@@ -15,6 +16,7 @@ from conftest import REPO, article, new_corpus, run, write_jsonl, write_taxonomy
 
 CHROMIUM = shutil.which("chromium")
 TEXT = "Fans 🎉 cheered Maria today."
+ARABIC = "وصل 🎉 مُحَمَّد إلى القاهرة يوم الاثنين."  # "Muhammad 🎉 arrived in Cairo on Monday", with its vowel marks
 WORD_RECT = """([word]) => {
   const line = [...document.querySelectorAll('.lsf-richtext__line')].find(e => e.textContent.includes(word));
   const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
@@ -60,21 +62,37 @@ def label_word_in_browser(server, project_id: int, task_id: int, label: str, wor
             browser.close()
 
 
-def test_a_word_selected_in_the_editor_after_an_emoji_comes_back_with_code_point_offsets(tmp_path, label_studio):
+def labelled_in_browser(tmp_path, server, record: dict, label: str, word: str) -> tuple[dict, list[str]]:
+    """The `documents` row of one article pushed, labelled in the browser, pulled and built; and the label names."""
     layout = new_corpus(tmp_path / "c", None)
-    write_taxonomy(layout.root, ["PERSON", "ORG"], ["sport"], title=False)
+    write_taxonomy(layout.root, ["PERSON", "ORG", "GPE"], ["sport"], title=False)
     (layout.corpus_dir / "release.json").write_text((REPO / "corpus" / "release.json").read_text())
-    write_jsonl(layout.corpus_dir / "wire.jsonl", [article("emoji-1", TEXT, "Cheers")])
-    assert run("studio", "push", "--project", "Browser", "--root", layout.root, env=label_studio.env()).code == 0
-    client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
-    (project,) = [p for p in client.projects.list(title="Browser") if p.title == "Browser"]
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [record])
+    project_name = f"Browser {record['id']}"
+    assert run("studio", "push", "--project", project_name, "--root", layout.root, env=server.env()).code == 0
+    client = LabelStudio(base_url=server.url, api_key=server.token)
+    (project,) = [p for p in client.projects.list(title=project_name) if p.title == project_name]
     (task,) = list(client.tasks.list(project=project.id))
 
-    label_word_in_browser(label_studio, project.id, task.id, "PERSON", "Maria")
+    label_word_in_browser(server, project.id, task.id, label, word)
 
-    assert run("studio", "pull", "--project", "Browser", "--root", layout.root, env=label_studio.env()).code == 0
+    assert run("studio", "pull", "--project", project_name, "--root", layout.root, env=server.env()).code == 0
     assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
-    (row,) = [row for split in load_dataset(str(layout.releases_dir / "v1.0.0")).values() for row in split]
+    loaded = load_dataset(str(layout.releases_dir / "v1.0.0"))
+    (row,) = [row for split in loaded.values() for row in split]
+    return row, next(iter(loaded.values())).features["entities"].feature["label"].names
+
+
+def test_a_word_selected_in_the_editor_after_an_emoji_comes_back_with_code_point_offsets(tmp_path, label_studio):
+    row, names = labelled_in_browser(tmp_path, label_studio, article("emoji-1", TEXT, "Cheers"), "PERSON", "Maria")
     start = TEXT.index("Maria")
     assert start == 15 and len(TEXT[:start].encode("utf-16-le")) // 2 == 16  # the emoji is one code point, two UTF-16 units
-    assert row["entities"] == [{"start": start, "end": start + 5, "label": 0, "text": "Maria"}]
+    assert row["entities"] == [{"start": start, "end": start + 5, "label": names.index("PERSON"), "text": "Maria"}]
+
+
+def test_a_word_selected_in_right_to_left_arabic_comes_back_with_code_point_offsets(tmp_path, label_studio):
+    record = article("arabic-1", ARABIC, "أخبار") | {"language": "ar"}
+    row, names = labelled_in_browser(tmp_path, label_studio, record, "GPE", "القاهرة")
+    start = ARABIC.index("القاهرة")
+    assert start == 19 and len(ARABIC[:start].encode("utf-16-le")) // 2 == 20  # each vowel mark counts, the emoji once
+    assert row["entities"] == [{"start": start, "end": start + 7, "label": names.index("GPE"), "text": "القاهرة"}]

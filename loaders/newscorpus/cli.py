@@ -38,7 +38,7 @@ def add(
     title: Annotated[Optional[str], typer.Option(help="Title of a single text file or page.")] = None,
     url: Annotated[Optional[str], typer.Option(help="URL of a single text file or page.")] = None,
     published: Annotated[Optional[str], typer.Option(help="YYYY-MM-DD, of a single text file or page.")] = None,
-    language: Annotated[str, typer.Option(help="Language of articles whose input does not say.")] = "en",
+    language: Annotated[str, typer.Option(help="BCP 47 tag of articles whose input does not say; validate warns when their letters are in another script.")] = "en",
     license: Annotated[Optional[str], typer.Option("--license", help="License of articles whose input does not say.")] = None,
     field: Annotated[Optional[list[str]], typer.Option("--field", help="ARTICLE_FIELD=RECORD_KEY for JSONL/CSV records, e.g. text=body (repeatable).")] = None,
     all_or_nothing: Annotated[bool, typer.Option("--all-or-nothing", help="Add nothing if any input is refused.")] = False,
@@ -97,7 +97,7 @@ def import_(
     id_from: Annotated[Optional[str], typer.Option("--id-from", help="A data key holding the article id, or `task` for <source>-task-<task id>. Default: data.article_id, else the task id.")] = None,
     text_key: Annotated[str, typer.Option("--text-key", help="The data key of the annotated text.")] = "text",
     title_key: Annotated[str, typer.Option("--title-key", help="The data key of the title (default: the text's first line when missing).")] = "title",
-    language: Annotated[str, typer.Option(help="Language of the articles whose task data does not say.")] = "en",
+    language: Annotated[str, typer.Option(help="BCP 47 tag of the articles whose task data does not say; validate warns when their letters are in another script.")] = "en",
     root: RootOption = Path("."),
     quiet: QuietOption = False,
 ):

@@ -12,6 +12,7 @@ import orjson
 
 from .files import LINE_LIMIT, decode_bytes, open_regular, write_atomically
 from .layout import Layout
+from .languages import unknown_language
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
 
@@ -104,6 +105,8 @@ class CorpusAppend:
             return [problem("schema-error", message, pointer) for pointer, message in errors]
         problems = [problem("text-not-nfc", f"{key} is not in Unicode NFC", f"/{key}")
                     for key in ("title", "text") if not unicodedata.is_normalized("NFC", record[key])]
+        unknown = unknown_language(record["language"])
+        problems += [problem("unknown-language", unknown, "/language")] if unknown else []
         if problems:
             return problems
         article_id, digest = record["id"], text_digest(record["text"])

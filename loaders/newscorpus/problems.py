@@ -38,6 +38,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "text-not-exact": ("error", "Annotated text has \\r or is not NFC: importing it as is would break the corpus, converting it would move offsets"),
     "settings-default": ("warning", "A settings file is missing; newscorpus's defaults are used"),
     "text-not-nfc": ("error", "Text is not Unicode NFC"),
+    "unknown-language": ("error", "An article's language is not a BCP 47 tag whose subtags the IANA registry assigns"),
+    "language-script-mismatch": ("warning", "Most of an article's letters are in scripts its declared language is not written in"),
     "unknown-article": ("error", "A task names an article that is not in the corpus"),
     "stale-task": ("error", "A task's text differs from the corpus text and carrying labels forward is switched off"),
     "span-not-carried": ("error", "A span of a stale task touches an edit of its article and cannot be carried to the corpus text"),

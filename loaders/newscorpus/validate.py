@@ -16,6 +16,7 @@ from . import progress
 from .exports.records import AnnotationRecord, ArticleDigest
 from .exports.supersession import iter_current_annotations
 from .corpus import iter_lines, iter_shard, text_digest
+from .languages import script_mismatch, unknown_language
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .schemas import SchemaCheck
@@ -53,10 +54,23 @@ def check_corpus(layout: Layout, report: Report, on_article: ArticleSink | None 
             for key in ("title", "text"):
                 if not unicodedata.is_normalized("NFC", record[key]):
                     report.add(Problem("text-not-nfc", file, f"{key} is not in Unicode NFC; normalise it (newscorpus add does)", line=line, pointer=f"/{key}"))
+            check_language(record, file, line, report)
             digests[article_id] = ArticleDigest(text_digest(record["text"]), text_digest(record["title"]))
             if on_article is not None:
                 on_article(record)
     return digests
+
+
+def check_language(record: dict, file: str, line: int, report: Report) -> None:
+    """A tag the registry does not know is an error; letters mostly in scripts the language is not
+    written in (an `en` article in Han characters, as `add` or `import` without --language give) a warning."""
+    unknown = unknown_language(record["language"])
+    if unknown:
+        report.add(Problem("unknown-language", file, unknown, line=line, pointer="/language"))
+        return
+    mismatch = script_mismatch(record["language"], record["title"] + "\n" + record["text"])
+    if mismatch:
+        report.add(Problem("language-script-mismatch", file, mismatch, line=line, pointer="/language"))
 
 
 def carries_stale_tasks(settings: dict | None) -> bool:

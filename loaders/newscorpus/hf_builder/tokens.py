@@ -6,7 +6,13 @@ punctuation mark are tokens of their own, so "anti-Taliban" and "Taliban's" hold
 `re` found them at about 300 ns a token, the largest part of a 100,000-article build. Here each
 code point is classed as word, space or other by `re`'s own `\\w` and `\\s` (asked once per
 distinct code point), and the tokens are the runs of word characters and the single others.
-tests/test_tokens.py holds the two equal on real and random text.
+
+Scripts written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar,
+Tibetan) have no word runs to cut: there each word character is a token of its own, as BERT's
+basic tokenizer does for CJK ideographs, with the combining marks that follow it (a Thai vowel
+sign or tone mark belongs to its consonant), so an entity in them always holds whole tokens.
+Text in other scripts keeps TOKEN's tokens. tests/test_tokens.py holds both against a
+character-by-character definition on real and random text.
 """
 
 from __future__ import annotations
@@ -17,13 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..codepoints import OTHER, SPACE, WORD, code_point_classes, code_points, utf8_offsets
+from ..codepoints import MARK, OTHER, SPACE, WORD, code_point_classes, code_points, general_categories, utf8_offsets, written_in_scripts
 
 TOKEN = re.compile(r"['’]s\b|\w+|[^\w\s]")
 APOSTROPHES = (ord("'"), ord("’"))
 NEWLINE = ord("\n")
 ASCII_SPACE = np.zeros(256, dtype=bool)  # the bytes of \s below U+0080 (a UTF-8 continuation byte is never one)
 ASCII_SPACE[[c for c in range(128) if re.match(r"\s", chr(c))]] = True
+UNSPACED_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})  # ISO 15924
 
 
 @dataclass
@@ -50,6 +57,21 @@ class Tokens:
         return pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(utf8[in_token])).cast(pa.string())
 
 
+def unspaced(cp: np.ndarray, word: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The word characters of scripts written without spaces (each a token) and the combining marks
+    that join the token before them (a run of marks right after such a character); None for text
+    that has none, which is most text, and keeps the cost of this to one table look-up per code point."""
+    alone = word & np.take(written_in_scripts(UNSPACED_SCRIPTS), cp)
+    if not alone.any():
+        return None
+    mark = general_categories(cp) == MARK
+    if not mark.any():  # Chinese and Japanese: no combining marks to join
+        return alone, mark
+    last_base = np.maximum.accumulate(np.where(mark, -1, np.arange(len(cp))))  # the last code point before each that is no mark
+    joined = mark & (last_base >= 0) & alone[np.maximum(last_base, 0)]
+    return alone, joined
+
+
 def tokenize(text: str) -> Tokens:
     """Tokens never overlap, so the k-th start pairs with the k-th end: both come from masks."""
     cp = code_points(text)
@@ -60,10 +82,17 @@ def tokenize(text: str) -> Tokens:
     word = kinds == WORD
     starts = kinds == OTHER
     ends = starts.copy()
-    starts[0] |= word[0]
-    starts[1:] |= word[1:] & ~word[:-1]
-    ends[:-1] |= word[:-1] & ~word[1:]
-    ends[-1] |= word[-1]
+    characters = unspaced(cp, word)
+    run = word
+    if characters is not None:
+        alone, joined = characters
+        run = word & ~alone
+        starts = (starts & ~joined) | alone
+        ends = (starts | joined) & ~np.append(joined[1:], False)
+    starts[0] |= run[0]
+    starts[1:] |= run[1:] & ~run[:-1]
+    ends[:-1] |= run[:-1] & ~run[1:]
+    ends[-1] |= run[-1]
     # an apostrophe, "s", then no word character: "'s" is one token (TOKEN's first alternative)
     apostrophes = np.flatnonzero((cp[:-1] == APOSTROPHES[0]) | (cp[:-1] == APOSTROPHES[1]))
     possessive = apostrophes[cp[apostrophes + 1] == ord("s")]

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import langcodes
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
@@ -186,6 +187,24 @@ def languages_in(release_dir: Path) -> list[str]:
     return sorted(column_values(release_dir, "articles", "language"))
 
 
+def language_lines(release_dir: Path, languages: list[str]) -> list[str]:
+    """Articles, annotated articles and entities (text and title) per language, for a multilingual
+    release: one language's card has no such table, and keeps the bytes it had before there was one."""
+    if len(languages) < 2:
+        return []
+    articles = column_values(release_dir, "articles", "language")
+    annotated, entities = Counter(), Counter()
+    columns = ["language", "entities", "title_entities"]
+    for batch in config_batches(release_dir, "documents", columns):
+        spans = pc.add(pc.list_value_length(batch.column("entities")), pc.list_value_length(batch.column("title_entities")))
+        for language, n in zip(batch.column("language").to_pylist(), spans.to_pylist()):
+            annotated[language] += 1
+            entities[language] += n
+    rows = [[f"`{tag}`", langcodes.Language.get(tag).display_name(), articles[tag], annotated[tag], entities[tag]] for tag in languages]
+    return ["Articles and entities (in text and title, as `documents` holds them) per language:", "",
+            table(["language", "name", "articles", "annotated articles", "entities"], rows), ""]
+
+
 def size_category(rows: int) -> str:
     return next((name for limit, name in SIZE_CATEGORIES if rows < limit), "n>10M")
 
@@ -325,6 +344,7 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
     split_rows = [[c.name] + [sum(f.rows for f in c.files.get(s, [])) for s in SPLITS] for c in context.configs]
     ner_keys = sorted(k for k in stats if k.startswith("ner_"))
     resolution_keys = sorted(k for k in stats if k.startswith("resolved_") or k.startswith("annotations") or k.endswith("_dropped"))
+    languages = languages_in(release_dir)
     body = [
         f"# Dataset Card for {settings['pretty_name']} v{context.version}",
         "",
@@ -334,10 +354,11 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "",
         "### Dataset Description",
         "",
-        f"- **Language(s) (NLP):** {', '.join(languages_in(release_dir))}",
+        f"- **Language(s) (NLP):** {', '.join(languages)}",
         f"- **License:** `{settings['license']}`. {settings.get('license_details', '')}".rstrip(),
         f"- **Version:** {context.version}" + (f" (follows v{context.previous})" if context.previous else ""),
         "",
+        *language_lines(release_dir, languages),
         "## Uses",
         "",
         "### Direct Use",
