@@ -1,0 +1,122 @@
+"""docs/tutorial.md as a newcomer follows it, against a real Label Studio started by `newscorpus studio serve`.
+
+The tutorial's own shell blocks run in bash with HOME in a temporary folder; the token is read from
+Account & Settings -> Legacy Token in a real browser (Debian's Chromium, scripts/install-browser)
+and typed into the tutorial's `read`. Only the annotation, made in the browser by a person, is made
+through the SDK.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+
+import pytest
+from label_studio_sdk import LabelStudio
+
+from conftest import NEWSCORPUS, REPO, free_port
+
+TUTORIAL = (REPO / "docs" / "tutorial.md").read_text()
+CHROMIUM = shutil.which("chromium")
+
+pytestmark = [pytest.mark.studio, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")]
+
+
+def block(first_line: str, language: str = "bash") -> str:
+    """The tutorial's code block that starts with this line."""
+    (found,) = [b for b in re.findall(rf"^```{language}\n(.*?)^```$", TUTORIAL, flags=re.M | re.S) if b.startswith(first_line)]
+    return found
+
+
+def bash(script: str, env: dict, stdin: str = "") -> str:
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=env["HOME"], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{script}\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def token_from_the_account_page(url: str, email: str, password: str) -> tuple[str, dict]:
+    """Sign in, then your initials -> Account & Settings -> Legacy Token, as the tutorial says; also the page's settings."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url + "/user/login/")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            settings = page.evaluate("({analytics: window.APP_SETTINGS.collect_analytics, sentry: window.APP_SETTINGS.sentry_dsn})")
+            page.get_by_text(email[:2].upper(), exact=True).first.click()
+            page.get_by_text("Account & Settings").first.click()
+            page.get_by_text("Legacy Token", exact=True).first.click()
+            page.wait_for_function("document.querySelector('input[name=token]')?.value.length > 0", timeout=60_000)
+            return page.locator("input[name=token]").input_value(), settings
+        finally:
+            browser.close()
+
+
+def annotate_as_in_the_browser(url: str, token: str) -> None:
+    """What the tutorial asks of the annotator: ORG on "Portuguese Navy", GPE on the text's "Lisbon", Submit."""
+    client = LabelStudio(base_url=url, api_key=token)
+    (project,) = [p for p in client.projects.list(title="newscorpus") if p.title == "newscorpus"]
+    (task,) = list(client.tasks.list(project=project.id))
+    text = task.data["text"]
+    result = [{"id": f"r{i}", "from_name": "entities", "to_name": "text", "type": "labels",
+               "value": {"start": text.index(word), "end": text.index(word) + len(word), "text": word, "labels": [label]}}
+              for i, (word, label) in enumerate([("Portuguese Navy", "ORG"), ("Lisbon", "GPE")])]
+    client.annotations.create(id=task.id, result=result, lead_time=60)
+
+
+def test_the_first_hour_from_init_to_a_loaded_release(tmp_path):
+    home, data_dir, port = tmp_path / "home", tmp_path / "studio-data", free_port()
+    home.mkdir()
+    email, password = "you@example.com", secrets.token_hex(8)
+    env = {**os.environ, "HOME": str(home), "PATH": f"{NEWSCORPUS.parent}:{os.environ['PATH']}"}
+    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
+        env.pop(name, None)
+
+    said = bash(block("newscorpus init ~/mycorpus") + block("cat > storm.txt"), env)
+    assert "added 1 articles to corpus/example-wire.jsonl" in said and "valid: 0 errors" in said
+
+    assert "newscorpus studio serve\n" in block("cd path/to/newscorpus && source")
+    server = subprocess.Popen([str(NEWSCORPUS), "studio", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+                              env={**env, "LABEL_STUDIO_USERNAME": email, "LABEL_STUDIO_PASSWORD": password},
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        serve_said = ""
+        while "LABEL_STUDIO_API_KEY" not in serve_said:
+            line = server.stdout.readline()
+            assert line, f"studio serve stopped:\n{serve_said}"
+            serve_said += line
+        url = f"http://127.0.0.1:{port}"
+        assert f"open {url} and sign in as {email}" in serve_said
+        assert "Account & Settings -> Legacy Token" in serve_said
+
+        token, page_settings = token_from_the_account_page(url, email, password)
+        assert token and token not in serve_said
+        assert page_settings == {"analytics": False, "sentry": None}  # what serve promises: no analytics, no Sentry
+
+        to_corpus = "cd ~/mycorpus\n" + block("export LABEL_STUDIO_URL=").replace(":8080", f":{port}")
+        said = bash(to_corpus + block("newscorpus studio push"), env, stdin=token + "\n")
+        assert "pushed 1 tasks" in said, said
+
+        annotate_as_in_the_browser(url, token)
+
+        said += bash(to_corpus + block("newscorpus studio pull") + block("newscorpus build --version 1.0.0"), env, stdin=token + "\n")
+        assert "wrote annotations/newscorpus/" in said
+        assert token not in said
+        loaded = subprocess.run([sys.executable, "-c", block("from datasets import load_dataset", "python")], cwd=home / "mycorpus",
+                                env={**env, "HF_DATASETS_CACHE": str(tmp_path / "hf-cache")}, capture_output=True, text=True, timeout=600)
+        assert loaded.returncode == 0, loaded.stderr
+        assert "Storm closes Lisbon harbour" in loaded.stdout
+        assert "('Portuguese Navy'," in loaded.stdout and "('Lisbon'," in loaded.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert "interrupted" not in server.stdout.read()
