@@ -21,7 +21,6 @@ from conftest import NEWSCORPUS, REPO, free_port
 TUTORIAL = (REPO / "docs" / "tutorial.md").read_text()
 CHROMIUM = shutil.which("chromium")
 
-pytestmark = [pytest.mark.studio, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")]
 
 
 def block(first_line: str, language: str = "bash") -> str:
@@ -73,6 +72,8 @@ def annotate_as_in_the_browser(url: str, token: str) -> None:
     client.annotations.create(id=task.id, result=result, lead_time=60)
 
 
+@pytest.mark.studio
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")
 def test_the_first_hour_from_init_to_a_loaded_release(tmp_path):
     home, data_dir, port = tmp_path / "home", tmp_path / "studio-data", free_port()
     home.mkdir()
@@ -120,3 +121,37 @@ def test_the_first_hour_from_init_to_a_loaded_release(tmp_path):
         server.terminate()
         server.wait(timeout=60)
     assert "interrupted" not in server.stdout.read()
+
+
+@pytest.mark.studio
+def test_serve_refuses_a_busy_port_instead_of_moving_to_another(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([str(NEWSCORPUS), "studio", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+                                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1 and f"port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.studio
+def test_a_new_server_without_a_terminal_asks_for_its_first_user_in_the_environment(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD")}
+    result = subprocess.run([str(NEWSCORPUS), "studio", "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+    assert result.returncode == 1
+    assert "set LABEL_STUDIO_USERNAME (an email) and LABEL_STUDIO_PASSWORD" in result.stderr
+
+
+def test_the_server_environment_turns_telemetry_off_whatever_the_caller_set(tmp_path, monkeypatch):
+    from newscorpus.studio.serve import studio_environment
+
+    monkeypatch.setenv("LABEL_STUDIO_COLLECT_ANALYTICS", "true")
+    monkeypatch.setenv("HEARTEX_LATEST_VERSION_CHECK", "true")
+    env = studio_environment(tmp_path)
+    assert (env["LATEST_VERSION_CHECK"], env["COLLECT_ANALYTICS"], env["SENTRY_DSN"], env["FRONTEND_SENTRY_DSN"]) == ("false", "false", "", "")
+    assert "LABEL_STUDIO_COLLECT_ANALYTICS" not in env and "HEARTEX_LATEST_VERSION_CHECK" not in env
+    assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
