@@ -155,3 +155,24 @@ def test_the_server_environment_turns_telemetry_off_whatever_the_caller_set(tmp_
     assert (env["LATEST_VERSION_CHECK"], env["COLLECT_ANALYTICS"], env["SENTRY_DSN"], env["FRONTEND_SENTRY_DSN"]) == ("false", "false", "", "")
     assert "LABEL_STUDIO_COLLECT_ANALYTICS" not in env and "HEARTEX_LATEST_VERSION_CHECK" not in env
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
+
+
+@pytest.mark.studio
+def test_a_personal_access_token_works_where_legacy_tokens_are_refused(tmp_path, label_studio):
+    """annotation.md's way out for a server made without legacy tokens: Account & Settings -> Personal Access Token."""
+    import json
+    import urllib.request
+
+    create = urllib.request.Request(label_studio.url + "/api/token/", method="POST", data=b"{}", headers={
+        "Authorization": f"Token {label_studio.token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(create) as answer:
+        personal = json.loads(answer.read())["token"]
+    root = tmp_path / "corpus"
+    assert subprocess.run([str(NEWSCORPUS), "init", str(root)], capture_output=True).returncode == 0
+    (root / "storm.txt").write_text("Storm closes Lisbon harbour\nShips stayed in port as a storm reached Lisbon.\n")
+    assert subprocess.run([str(NEWSCORPUS), "add", "storm.txt", "--source", "Example Wire", "--root", str(root)], cwd=root,
+                          capture_output=True).returncode == 0
+    pushed = subprocess.run([str(NEWSCORPUS), "studio", "push", "--project", "personal token", "--root", str(root)],
+                            env=label_studio.env(LABEL_STUDIO_API_KEY=personal), capture_output=True, text=True, timeout=300)
+    assert pushed.returncode == 0 and "pushed 1 tasks" in pushed.stdout, pushed.stderr
+    assert personal not in pushed.stdout + pushed.stderr
