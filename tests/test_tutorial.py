@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 
+import httpx
 import pytest
 from label_studio_sdk import LabelStudio
 
@@ -176,3 +177,42 @@ def test_a_personal_access_token_works_where_legacy_tokens_are_refused(tmp_path,
                             env=label_studio.env(LABEL_STUDIO_API_KEY=personal), capture_output=True, text=True, timeout=300)
     assert pushed.returncode == 0 and "pushed 1 tasks" in pushed.stdout, pushed.stderr
     assert personal not in pushed.stdout + pushed.stderr
+
+
+@pytest.mark.studio
+def test_on_a_terminal_a_new_server_asks_for_the_first_user_and_signs_them_in(tmp_path):
+    """The tutorial's step 3 as typed: serve asks for an email and a password (twice), and that account works."""
+    import pty
+    import time
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD")}
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execve(str(NEWSCORPUS), [str(NEWSCORPUS), "studio", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")], env)
+    password, said = secrets.token_hex(8), b""
+
+    def answer(prompt: bytes, reply: str, seconds: float = 600) -> None:
+        nonlocal said
+        deadline = time.monotonic() + seconds
+        while prompt not in said:
+            assert time.monotonic() < deadline, said.decode(errors="replace")
+            said += os.read(terminal, 4096)
+        said = said.split(prompt, 1)[1]
+        os.write(terminal, reply.encode() + b"\n")
+
+    try:
+        answer(b"email: ", "typed@example.com")
+        answer(b"password (8 characters or more): ", "short")
+        answer(b"password (8 characters or more): ", password)  # a short one is asked again
+        answer(b"the same password again: ", password)
+        answer(b"Ctrl-C stops it.", "")
+        login = f"http://127.0.0.1:{port}/user/login/"
+        with httpx.Client() as browser:  # the sign-in form, as a browser posts it (with Django's CSRF cookie)
+            browser.get(login)
+            signed_in = browser.post(login, headers={"Referer": login}, follow_redirects=False, data={
+                "email": "typed@example.com", "password": password, "csrfmiddlewaretoken": browser.cookies["csrftoken"]})
+        assert signed_in.status_code == 302 and "/user/login" not in signed_in.headers["location"]
+    finally:
+        os.kill(pid, 15)
+        os.waitpid(pid, 0)
