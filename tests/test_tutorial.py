@@ -197,7 +197,10 @@ def test_on_a_terminal_a_new_server_asks_for_the_first_user_and_signs_them_in(tm
         deadline = time.monotonic() + seconds
         while prompt not in said:
             assert time.monotonic() < deadline, said.decode(errors="replace")
-            said += os.read(terminal, 4096)
+            try:
+                said += os.read(terminal, 4096)
+            except OSError:  # serve ended: the terminal is closed
+                pytest.fail(f"studio serve ended before saying {prompt!r}:\n{said.decode(errors='replace')}")
         said = said.split(prompt, 1)[1]
         os.write(terminal, reply.encode() + b"\n")
 
