@@ -1,5 +1,5 @@
 """Bulk add against the floor: `newscorpus add` of N JSONL article records next to pyarrow reading
-the same file (`python -m benchmarks.ingest --records 100000`). The issue asks for add within 3x.
+the same file (`python -m benchmarks.ingest --records 100000`). The aim: add within 3x of that.
 
 The add is timed as a user runs it (the console script in a fresh corpus, process start included);
 pyarrow's read_json runs in this process. Records are benchmarks.generate's synthetic articles.

@@ -169,42 +169,20 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def label_studio(tmp_path_factory):
-    """A real Label Studio server (from .venv-studio, see scripts/install-label-studio) on a free port."""
-    import os
+    """A real Label Studio server (from .venv-studio, see scripts/install-label-studio) on a free port,
+    started as `newscorpus studio serve` starts it."""
     import secrets
-    import time
-    import urllib.request
+
+    from newscorpus.studio.serve import Account, start_server, stop_server, wait_until_up
 
     assert STUDIO_BIN.exists(), "Label Studio is not installed: run scripts/install-label-studio"
     data_dir = tmp_path_factory.mktemp("label-studio")
+    account = Account("curator@example.com", secrets.token_hex(8), token=secrets.token_hex(20))
     port = free_port()
-    token, password = secrets.token_hex(20), secrets.token_hex(8)
-    env = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LABEL_STUDIO_USERNAME": "curator@example.com",
-           "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
-           "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": ""}
-    log = (data_dir / "server.log").open("wb")
-    server = subprocess.Popen([str(STUDIO_BIN), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    server = start_server(data_dir, port, account)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Label Studio did not come up on its port:\n" + (data_dir / "server.log").read_text()[-3000:])
-            time.sleep(1)
-        yield StudioServer(url, token, "curator@example.com", password)
+        wait_until_up(server, url, data_dir)
+        yield StudioServer(url, account.token, account.username, account.password)
     finally:
-        import signal
-
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
+        stop_server(server)

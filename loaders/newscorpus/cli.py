@@ -320,10 +320,10 @@ def studio_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
     data_dir: Annotated[Path, typer.Option(help="Label Studio's data folder, outside the repository.")] = Path.home() / ".local/share/newscorpus-studio",
 ):
-    """Start a local Label Studio (installed by scripts/install-label-studio) for annotators."""
+    """Start a local Label Studio (installed by scripts/install-label-studio) for annotators, without telemetry."""
     from .studio.serve import serve
 
-    serve(port, data_dir)
+    serve(port, data_dir, say=typer.echo)
 
 
 class Interrupted(BaseException):
