@@ -13,7 +13,7 @@ from itertools import product
 from ..annotators import annotator_identity
 from ..problems import Problem
 from ..taxonomy import Taxonomy
-from .records import AnnotationRecord, Relation, Span, is_review_task, parent_prediction, span_order
+from .records import AnnotationRecord, Relation, ReviewBasis, Span, is_review_task, parent_prediction, span_order
 
 
 def utf16_to_codepoints(text: str, units: int) -> int:
@@ -73,6 +73,7 @@ class TaskReader:
                 export=self.file,
                 review=review,
                 parent_prediction=parent_prediction(annotation, task),
+                reviewed=ReviewBasis(data["review"], where) if review else None,
             )
             regions: dict[str, tuple[str, list[Span]]] = {}
             for r, result in enumerate(annotation["result"]):
