@@ -36,13 +36,19 @@ def corpus(tmp_path):
     return layout
 
 
-def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
+def pushed(corpus, label_studio, project_title: str, usernames: tuple[str, ...]):
+    """The corpus pushed to a new project: the environment, a client, task id by article id, and new users."""
     env = label_studio.env()
-    assert run("studio", "push", "--project", "Desk", "--root", corpus.root, env=env).code == 0
+    assert run("studio", "push", "--project", project_title, "--root", corpus.root, env=env).code == 0
     client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
-    (project,) = [p for p in client.projects.list(title="Desk") if p.title == "Desk"]
+    (project,) = [p for p in client.projects.list(title=project_title) if p.title == project_title]
     tasks = {t.data["article_id"]: t.id for t in client.tasks.list(project=project.id, fields="all")}
-    ana, ben, cho = (client.users.create(username=n, email=f"{n}@example.com", password="x-pass-12345") for n in ("ana13b", "ben13b", "cho13b"))
+    users = [client.users.create(username=n, email=f"{n}@example.com", password="x-pass-12345") for n in usernames]
+    return env, client, tasks, users
+
+
+def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
+    env, client, tasks, (ana, ben, cho) = pushed(corpus, label_studio, "Desk", ("ana13b", "ben13b", "cho13b"))
 
     # ana and ben agree on Maria Lopez; ana alone sees a DATE and a second topic; ben calls FC Porto a GPE.
     client.annotations.create(id=tasks["sport-1"], completed_by=ana.id, result=[
@@ -99,12 +105,7 @@ def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
 
 
 def test_a_review_outdated_by_a_changed_vote_stays_gold_until_the_article_is_reviewed_again(corpus, label_studio):
-    env = label_studio.env()
-    assert run("studio", "push", "--project", "Round", "--root", corpus.root, env=env).code == 0
-    client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
-    (project,) = [p for p in client.projects.list(title="Round") if p.title == "Round"]
-    tasks = {t.data["article_id"]: t.id for t in client.tasks.list(project=project.id, fields="all")}
-    ana, ben, cho = (client.users.create(username=n, email=f"{n}@example.com", password="x-pass-12345") for n in ("ana20", "ben20", "cho20"))
+    env, client, tasks, (ana, ben, cho) = pushed(corpus, label_studio, "Round", ("ana20", "ben20", "cho20"))
     client.annotations.create(id=tasks["sport-1"], completed_by=ana.id, result=[mention(SPORT, "Maria Lopez", "PERSON"), mention(SPORT, "Monday", "DATE")])
     bens = client.annotations.create(id=tasks["sport-1"], completed_by=ben.id, result=[mention(SPORT, "Maria Lopez", "PERSON")])
     assert run("studio", "pull", "--project", "Round", "--root", corpus.root, env=env).code == 0

@@ -157,7 +157,7 @@ def votes_of(voters: list[AnnotationRecord]) -> frozenset:
     An annotation edited in Label Studio keeps its id, so its labels are part of the votes; a save
     that changes no label changes no vote. Relations are not part of them (a review task does not show them).
     """
-    return frozenset((r.annotator, r.annotation_id, frozenset(spans_of(r)), frozenset(r.topics)) for r in voters)
+    return frozenset((r.annotator, r.annotation_id, frozenset(r.entities), frozenset(r.title_entities), frozenset(r.topics)) for r in voters)
 
 
 def reviewed_votes(review) -> frozenset | None:
@@ -166,7 +166,9 @@ def reviewed_votes(review) -> frozenset | None:
     try:
         spans = [(s["part"], Span(s["start"], s["end"], s["label"], s["text"]), frozenset(s["votes"])) for s in review["spans"]]
         topics = review["topics"]
-        return frozenset((annotator, annotation_id, frozenset((part, span) for part, span, who in spans if annotator in who),
+        return frozenset((annotator, annotation_id,
+                          frozenset(span for part, span, who in spans if part == "text" and annotator in who),
+                          frozenset(span for part, span, who in spans if part == "title" and annotator in who),
                           frozenset(topic for topic, who in topics.items() if annotator in who))
                          for annotator, annotation_id in zip(review["annotators"], review["annotations"], strict=True))
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -199,7 +201,7 @@ class ReviewCheck:
             made_from = reviewed_votes(review.reviewed.votes) if review.reviewed else None
             if now is None or made_from is None or hash(made_from) == now:
                 continue
-            ids = ", ".join(str(annotation_id) for _, annotation_id, _, _ in sorted(made_from, key=lambda v: v[1])) or "none"
+            ids = ", ".join(str(vote[1]) for vote in sorted(made_from, key=lambda vote: vote[1])) or "none"
             problems.append(Problem("review-outdated", review.export,
                                     f"review {review.annotation_id} of article {article_id!r} was made from annotations {ids}, and the article's "
                                     "annotations have changed since (one edited, added or removed); it stays gold until the article is reviewed "
