@@ -8,6 +8,7 @@ export differs from the original in exactly those tasks. Each file is replaced w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,31 +20,34 @@ from .files import write_atomically
 from .layout import Layout
 from .problems import CommandError
 
-QUOTED_KEYS = [f'"{key}"'.encode() for key in sorted(IDENTITY_KEYS)]  # a task with none of these and no @ has nothing to remove
+QUOTED_KEYS = [f'"{key}"'.encode() for key in sorted(IDENTITY_KEYS)]
+MAY_IDENTIFY = re.compile(b"|".join([b"@", *map(re.escape, QUOTED_KEYS)]))  # a task with none of these has nothing to remove
 
 
 def cleaned_export(path: Path, file: str) -> list[bytes] | None:
     """The export's bytes with its tasks' identities removed, as chunks; None when nothing changes
     or the file cannot be read as an export (validate names what is wrong with it)."""
+    raw = path.read_bytes()
+    if b"@" not in raw and not any(key in raw for key in QUOTED_KEYS):  # most exports: one fast look at the bytes
+        return None
     export, _ = split_export(path, file)
     if export is None:
         return None
-    raw = path.read_bytes()
-    chunks, position, changed = [], 0, False
+    chunks, position = [], 0
     for item in export.items:
+        if not MAY_IDENTIFY.search(item):
+            continue
         item = bytes(item)
-        start = raw.find(item, position)
+        task = orjson.loads(item)
+        cleaned = without_identities(task) if isinstance(task, dict) else task
+        if cleaned == task:
+            continue
+        start = raw.find(item, position)  # an identical task before it would need the same change: the tasks are patched in order
         if start < 0:  # re-encoded by the lenient reader: not a slice of the file to patch
             return None
-        if b"@" in item or any(key in item for key in QUOTED_KEYS):
-            task = orjson.loads(item)
-            cleaned = without_identities(task) if isinstance(task, dict) else task
-            if cleaned != task:
-                chunks += [raw[position:start], encoded_like(cleaned, raw, start, item)]
-                position, changed = start + len(item), True
-    if not changed:
-        return None
-    return chunks + [raw[position:]]
+        chunks += [raw[position:start], encoded_like(cleaned, raw, start, item)]
+        position = start + len(item)
+    return chunks + [raw[position:]] if chunks else None
 
 
 def encoded_like(task: dict, raw: bytes, start: int, original: bytes) -> bytes:
