@@ -22,7 +22,7 @@ OUTSIDE = ["..", "/shared"]  # joined at run time, so this file does not match i
 def documented_sections(page: str) -> dict[str, str]:
     """`newscorpus X [Y]` heading -> the text of its section."""
     text = (DOCS / page).read_text()
-    parts = re.split(r"^## `newscorpus ([a-z ]+)`$", text, flags=re.M)
+    parts = re.split(r"^## `newscorpus ([a-z -]+)`$", text, flags=re.M)
     return dict(zip(parts[1::2], parts[2::2]))
 
 

@@ -1,6 +1,8 @@
 """Two annotators disagree; `studio review` queues the article in a real Label Studio; a third user
 adjudicates; pull and build: the reviewer's labels are the article's gold."""
 
+import json
+
 import pytest
 from datasets import load_dataset
 from label_studio_sdk import LabelStudio
@@ -34,13 +36,19 @@ def corpus(tmp_path):
     return layout
 
 
-def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
+def pushed(corpus, label_studio, project_title: str, usernames: tuple[str, ...]):
+    """The corpus pushed to a new project: the environment, a client, task id by article id, and new users."""
     env = label_studio.env()
-    assert run("studio", "push", "--project", "Desk", "--root", corpus.root, env=env).code == 0
+    assert run("studio", "push", "--project", project_title, "--root", corpus.root, env=env).code == 0
     client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
-    (project,) = [p for p in client.projects.list(title="Desk") if p.title == "Desk"]
+    (project,) = [p for p in client.projects.list(title=project_title) if p.title == project_title]
     tasks = {t.data["article_id"]: t.id for t in client.tasks.list(project=project.id, fields="all")}
-    ana, ben, cho = (client.users.create(username=n, email=f"{n}@example.com", password="x-pass-12345") for n in ("ana13b", "ben13b", "cho13b"))
+    users = [client.users.create(username=n, email=f"{n}@example.com", password="x-pass-12345") for n in usernames]
+    return env, client, tasks, users
+
+
+def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
+    env, client, tasks, (ana, ben, cho) = pushed(corpus, label_studio, "Desk", ("ana13b", "ben13b", "cho13b"))
 
     # ana and ben agree on Maria Lopez; ana alone sees a DATE and a second topic; ben calls FC Porto a GPE.
     client.annotations.create(id=tasks["sport-1"], completed_by=ana.id, result=[
@@ -94,3 +102,51 @@ def test_a_disagreement_is_adjudicated_by_a_reviewer(corpus, label_studio):
     card = (release / "README.md").read_text()
     assert "Articles adjudicated by a reviewer: 1." in card
     assert "resolved_adjudicated | 1" in card
+
+
+def test_a_review_outdated_by_a_changed_vote_stays_gold_until_the_article_is_reviewed_again(corpus, label_studio):
+    env, client, tasks, (ana, ben, cho) = pushed(corpus, label_studio, "Round", ("ana20", "ben20", "cho20"))
+    client.annotations.create(id=tasks["sport-1"], completed_by=ana.id, result=[mention(SPORT, "Maria Lopez", "PERSON"), mention(SPORT, "Monday", "DATE")])
+    bens = client.annotations.create(id=tasks["sport-1"], completed_by=ben.id, result=[mention(SPORT, "Maria Lopez", "PERSON")])
+    assert run("studio", "pull", "--project", "Round", "--root", corpus.root, env=env).code == 0
+    assert run("studio", "review", "--project", "Round", "--root", corpus.root, env=env).out.startswith("queued 1 disagreements")
+    (queue,) = [p for p in client.projects.list(title="Round review") if p.title == "Round review"]
+    (first_task,) = client.tasks.list(project=queue.id, fields="all")
+    client.annotations.create(id=first_task.id, completed_by=cho.id, result=[mention(SPORT, "Maria Lopez", "PERSON")])
+    assert run("studio", "pull", "--project", "Round", "--root", corpus.root, env=env).code == 0
+    assert "review-outdated" not in run("validate", "--root", corpus.root).out
+
+    # After the review, ben sees the DATE too and edits his annotation in Label Studio.
+    client.annotations.update(id=bens.id, result=[mention(SPORT, "Maria Lopez", "PERSON"), mention(SPORT, "Monday", "DATE")])
+    assert run("studio", "pull", "--project", "Round", "--root", corpus.root, env=env).code == 0
+    checked = run("validate", "--root", corpus.root, "--format", "json")
+    assert checked.code == 0, checked.out
+    (outdated,) = [p for p in json.loads(checked.out)["problems"] if p["code"] == "review-outdated"]
+    assert outdated["file"].startswith("annotations/round-review/") and outdated["task"] == first_task.id
+    assert outdated["pointer"].endswith("/annotations/0")
+    built = run("build", "--version", "1.0.0", "--root", corpus.root)
+    assert built.code == 0, built.err
+    assert gold(corpus, "1.0.0") == ([("Maria Lopez", "PERSON")], "adjudicated")  # the old review still decides
+
+    requeued = run("studio", "review", "--project", "Round", "--root", corpus.root, env=env)
+    assert requeued.out.startswith("queued 1 disagreements"), requeued.out + requeued.err
+    assert run("studio", "review", "--project", "Round", "--root", corpus.root, env=env).out.startswith("queued 0 disagreements in 'Round review'; 1 already queued")
+    (second_task,) = [t for t in client.tasks.list(project=queue.id, fields="all") if t.id != first_task.id]
+    (union,) = client.predictions.list(task=second_task.id)
+    offered = {r["value"]["text"]: r["score"] for r in union.result if r["type"] == "labels"}
+    assert offered == {"Maria Lopez": 1.0, "Monday": 1.0}  # the new votes: both annotators now mark the DATE
+    assert {v["text"]: len(v["votes"]) for v in second_task.data["review"]["spans"]} == {"Maria Lopez": 2, "Monday": 2}
+
+    client.annotations.create(id=second_task.id, completed_by=cho.id, result=[mention(SPORT, "Maria Lopez", "PERSON"), mention(SPORT, "Monday", "DATE")])
+    assert run("studio", "pull", "--project", "Round", "--root", corpus.root, env=env).code == 0
+    assert "review-outdated" not in run("validate", "--root", corpus.root).out
+    assert run("build", "--version", "1.1.0", "--root", corpus.root).code == 0
+    assert gold(corpus, "1.1.0") == ([("Maria Lopez", "PERSON"), ("Monday", "DATE")], "adjudicated")
+    assert run("studio", "review", "--project", "Round", "--root", corpus.root, env=env).out.startswith("queued 0 disagreements")
+
+
+def gold(corpus, version: str) -> tuple[list, str]:
+    documents = load_dataset(str(corpus.releases_dir / f"v{version}"))
+    label_name = next(iter(documents.values())).features["entities"].feature["label"].int2str
+    (row,) = [row for split in documents.values() for row in split if row["id"] == "sport-1"]
+    return [(e["text"], label_name(e["label"])) for e in row["entities"]], row["resolution"]

@@ -11,6 +11,11 @@ HMAC-SHA256 of the user id under the corpus's own key (annotations/pseudonym-key
 pseudonym is the same in every release of the corpus, differs between corpora, and cannot be
 turned back into a small user id by hashing candidates without the key. The key is created by the
 first build that needs it, committed with the corpus, and never copied into a release.
+
+The repository holds no email or name either: `import` and `studio pull` store a user as its id
+(`without_identities`), and `validate` reports an email left in an export (`email_places`).
+Everything of a task is in scope but the article's text and title in `data` and the `value` of
+each result, which quote the article: those are the text that was annotated, not who annotated it.
 """
 
 from __future__ import annotations
@@ -25,8 +30,12 @@ from pathlib import Path
 
 from .layout import Layout
 from .problems import CommandError
+from .schemas import json_pointer
 
 ANONYMOUS = "anonymous"
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+IDENTITY_KEYS = frozenset({"email", "username", "first_name", "last_name", "created_username", "initials", "avatar"})
+ARTICLE_KEYS = ("text", "title")  # of a task's data: the annotated text, never changed
 KEY_FILE = re.compile(rb"^([0-9a-f]{64})\n?$")
 PSEUDONYM_HEX = 12
 
@@ -45,6 +54,63 @@ def annotator_identity(completed_by, annotation_id: int) -> str:
 
 def is_anonymous(identity: str) -> bool:
     return identity.startswith(ANONYMOUS + ":")
+
+
+def is_user_object(value) -> bool:
+    """Label Studio's user object (`completed_by` and the like, expanded): an integer id with an email or a name."""
+    return isinstance(value, dict) and type(value.get("id")) is int and any(key in value for key in ("email", "username", "first_name", "last_name"))
+
+
+def without_identities(task: dict) -> dict:
+    """The task with every user object replaced by its id and every email and name left out.
+
+    What `import` and `studio pull` store: the one change they make to an export. Annotator
+    identity (annotator_identity) is the user id either way, so no pseudonym changes.
+    """
+    def clean(value, key=None):
+        if is_user_object(value):
+            return value["id"]
+        if isinstance(value, dict):
+            return {k: v if k == "value" and key == "result" else clean(v, k)
+                    for k, v in value.items() if k not in IDENTITY_KEYS and not has_email(v)}
+        if isinstance(value, list):
+            return [clean(item, key) for item in value if not has_email(item)]
+        return value
+
+    cleaned = {k: clean(v, k) for k, v in task.items() if k != "data" and k not in IDENTITY_KEYS and not has_email(v)}
+    data = task.get("data")
+    if isinstance(data, dict):
+        cleaned["data"] = {k: v if k in ARTICLE_KEYS else clean(v, k) for k, v in data.items() if k in ARTICLE_KEYS or not has_email(v)}
+    return {k: cleaned[k] for k in task if k in cleaned}
+
+
+def has_email(value) -> bool:
+    return isinstance(value, str) and EMAIL.search(value) is not None
+
+
+def email_places(task: dict, place: tuple) -> list[str]:
+    """JSON pointers of the emails in a task (at `place` in its file) that without_identities removes."""
+    found: list[str] = []
+
+    def look(value, path: tuple, key=None):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not (k == "value" and key == "result"):
+                    look(v, (*path, k), k)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                look(item, (*path, i), key)
+        elif has_email(value):
+            found.append(json_pointer(path))
+
+    for k, v in task.items():
+        if k == "data" and isinstance(v, dict):
+            for name, item in v.items():
+                if name not in ARTICLE_KEYS:
+                    look(item, (*place, "data", name), name)
+        else:
+            look(v, (*place, k), k)
+    return found
 
 
 class Pseudonyms:

@@ -112,6 +112,18 @@ def import_(
     typer.echo(f"wrote {layout.relative(outcome.export)}" if outcome.export else "this export is already imported; nothing written")
 
 
+@app.command("clean-identities")
+def clean_identities(root: RootOption = Path(".")):
+    """Rewrite the exports under annotations/ with each annotator as a Label Studio user id: emails and names removed."""
+    from .identities import clean_identities as clean
+
+    layout = Layout(root)
+    cleaned = clean(layout)
+    for file in cleaned.files:
+        typer.echo(f"cleaned {file}")
+    typer.echo(f"{len(cleaned.files)} of {cleaned.checked} exports held annotator emails or names" + ("; nothing written" if not cleaned.files else ""))
+
+
 @app.command()
 def validate(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Report only problems in these files (all files are still read).")] = None,

@@ -64,6 +64,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "completions-read": ("warning", "Label Studio 0.x `completions` are read as annotations"),
     "annotation-id-derived": ("warning", "An annotation without an id gets task id x 1000 + its position, as Label Studio 0.x numbered them"),
     "annotator-missing": ("warning", "An annotation names no annotator; it counts as an annotator of its own"),
+    "annotator-email": ("warning", "An export holds an annotator's email (a user object, a username); `newscorpus clean-identities` removes them"),
+    "review-outdated": ("warning", "A review was made from other votes than the article's annotations give now; it stays gold until the article is reviewed again"),
     "export-contributes-nothing": ("warning", "No annotation of an export reaches the release, and the message says why"),
 }
 

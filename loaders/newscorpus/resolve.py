@@ -5,7 +5,9 @@ Rules (also written into every dataset card):
 - an annotator with several annotations of one article counts once, with the latest (highest id);
 - a `ground_truth` annotation wins outright (the latest one if several);
 - otherwise a reviewer's annotation of a review task (`studio review`) is gold: the article is
-  adjudicated (the latest review, if several); agreement is still that of the annotators;
+  adjudicated (the latest review, if several); agreement is still that of the annotators. A review
+  made from other votes than the article's annotations give now is outdated: it stays gold, with a
+  warning, until the article is reviewed again (ReviewCheck);
 - otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators
   chose it; a tie (exactly half, e.g. one of two) is dropped and counted;
 - a relation follows the same rules over (head span, tail span, label), and is kept only when both
@@ -23,6 +25,7 @@ from pathlib import Path
 import orjson
 
 from .exports.records import AnnotationRecord, Relation, Span, span_order
+from .problems import Problem
 
 RULES = [
     "Cancelled (skipped) annotations carry no labels and do not count as annotators.",
@@ -146,6 +149,64 @@ def latest_per_annotator(records: list[AnnotationRecord]) -> list[AnnotationReco
 def voters_and_reviews(records: list[AnnotationRecord]) -> tuple[list[AnnotationRecord], list[AnnotationRecord]]:
     """The annotators' voting annotations, and the reviewers' submitted (not cancelled) ones."""
     return latest_per_annotator([r for r in records if not r.review]), [r for r in records if r.review and not r.cancelled]
+
+
+def votes_of(voters: list[AnnotationRecord]) -> frozenset:
+    """What a review is made from: each voting annotation, its annotator, its spans and its topics.
+
+    An annotation edited in Label Studio keeps its id, so its labels are part of the votes; a save
+    that changes no label changes no vote. Relations are not part of them (a review task does not show them).
+    """
+    return frozenset((r.annotator, r.annotation_id, frozenset(r.entities), frozenset(r.title_entities), frozenset(r.topics)) for r in voters)
+
+
+def reviewed_votes(review) -> frozenset | None:
+    """The votes a review task was made from, read back from its `data.review` (studio.review
+    writes it); None when it does not say (a task made by hand)."""
+    try:
+        spans = [(s["part"], Span(s["start"], s["end"], s["label"], s["text"]), frozenset(s["votes"])) for s in review["spans"]]
+        topics = review["topics"]
+        return frozenset((annotator, annotation_id,
+                          frozenset(span for part, span, who in spans if part == "text" and annotator in who),
+                          frozenset(span for part, span, who in spans if part == "title" and annotator in who),
+                          frozenset(topic for topic, who in topics.items() if annotator in who))
+                         for annotator, annotation_id in zip(review["annotators"], review["annotations"], strict=True))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+class ReviewCheck:
+    """Each article's latest review against the votes of its annotations now.
+
+    The two come apart, in either order (review tasks never supersede annotation tasks), so the
+    votes of every article wait as one number until the reviews are known.
+    """
+
+    def __init__(self):
+        self.votes: dict[str, int | None] = {}  # article -> hash of its votes; None: ground truth decides, no review does
+        self.reviews: dict[str, AnnotationRecord] = {}
+
+    def __call__(self, article_id: str, records: list[AnnotationRecord]) -> None:
+        voters, reviews = voters_and_reviews(records)
+        if reviews:
+            self.reviews[article_id] = max(reviews, key=lambda r: r.annotation_id)
+        elif not any(r.review for r in records):
+            self.votes[article_id] = None if any(r.ground_truth for r in voters) else hash(votes_of(voters))
+
+    def outdated(self) -> list[Problem]:
+        problems = []
+        no_votes = hash(frozenset())
+        for article_id, review in self.reviews.items():
+            now = self.votes.get(article_id, no_votes)
+            made_from = reviewed_votes(review.reviewed.votes) if review.reviewed else None
+            if now is None or made_from is None or hash(made_from) == now:
+                continue
+            ids = ", ".join(str(vote[1]) for vote in sorted(made_from, key=lambda vote: vote[1])) or "none"
+            problems.append(Problem("review-outdated", review.export,
+                                    f"review {review.annotation_id} of article {article_id!r} was made from annotations {ids}, and the article's "
+                                    "annotations have changed since (one edited, added or removed); it stays gold until the article is reviewed "
+                                    "again: `newscorpus studio review` queues it with the new votes", task=review.task_id, pointer=review.reviewed.pointer))
+        return problems
 
 
 def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counter, reviews: list[AnnotationRecord] = ()) -> Resolved:

@@ -19,6 +19,7 @@ from .corpus import iter_lines, iter_shard, text_digest
 from .languages import script_mismatch, unknown_language
 from .layout import Layout
 from .problems import InputError, Problem, Report
+from .resolve import ReviewCheck
 from .schemas import SchemaCheck
 from .settings import check_release_settings
 from .split import NearDuplicateIndex, SplitSettings
@@ -174,10 +175,13 @@ def check_inputs(
 
 def check_annotations(layout: Layout, taxonomy: Taxonomy, settings: dict | None, digests: dict[str, ArticleDigest], report: Report,
                       on_annotations: AnnotationSink | None, pool) -> None:
+    reviews = ReviewCheck()
     with progress.stage("checking annotations", total=progress.total_bytes(layout.exports()), unit="tasks"):
         for article_id, records in iter_current_annotations(layout, taxonomy, digests, report, carry=carries_stale_tasks(settings), pool=pool):
+            reviews(article_id, records)
             if on_annotations is not None:
                 on_annotations(article_id, records)
+    report.extend(reviews.outdated())
 
 
 def validate(layout: Layout, on_annotations: AnnotationSink | None = None) -> tuple[Report, Taxonomy | None]:

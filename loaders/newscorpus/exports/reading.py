@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from itertools import product
 
-from ..annotators import annotator_identity
+from ..annotators import annotator_identity, email_places
 from ..problems import Problem
 from ..taxonomy import Taxonomy
-from .records import AnnotationRecord, Relation, Span, is_review_task, parent_prediction, span_order
+from .records import AnnotationRecord, Relation, ReviewBasis, Span, is_review_task, parent_prediction, span_order
 
 
 def utf16_to_codepoints(text: str, units: int) -> int:
@@ -28,6 +28,8 @@ CONVERSION_MESSAGES = {
     "completions-read": "{n} tasks keep their annotations under `completions` (Label Studio 0.x); read as annotations (first here)",
     "annotation-id-derived": "{n} annotations have no id; each gets task id x 1000 + its position from 1, as Label Studio 0.x numbered them (first here)",
     "annotator-missing": "{n} annotations name no annotator (no completed_by); each counts as an annotator of its own (first here)",
+    "annotator-email": "{n} emails of annotators are in this export (first here); none reaches a release, but the repository shows them: "
+                       "`newscorpus clean-identities` keeps each annotator as a Label Studio user id and removes emails and names",
 }
 
 
@@ -73,6 +75,7 @@ class TaskReader:
                 export=self.file,
                 review=review,
                 parent_prediction=parent_prediction(annotation, task),
+                reviewed=ReviewBasis(data["review"], where) if review else None,
             )
             regions: dict[str, tuple[str, list[Span]]] = {}
             for r, result in enumerate(annotation["result"]):
@@ -100,6 +103,11 @@ class TaskReader:
         if code not in self.conversions:
             self.conversions[code] = (task_id, pointer)
         self.conversion_counts[code] += 1
+
+    def note_emails(self, task: dict, place: tuple) -> None:
+        """Counts the emails of a task that `without_identities` would remove; reported as a conversion is."""
+        for pointer in email_places(task, place):
+            self._convert("annotator-email", task["id"], pointer)
 
     def conversion_problems(self) -> list[Problem]:
         return [Problem(code, self.file, CONVERSION_MESSAGES[code].format(n=self.conversion_counts[code]), task=task_id, pointer=pointer)

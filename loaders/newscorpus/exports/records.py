@@ -37,6 +37,15 @@ class PredictionRef:
     model_version: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewBasis:
+    """What a review task was made from (its `data.review`, as `studio review` wrote it) and where
+    the review lies in its export: a review made from other votes than the article's now is outdated."""
+
+    votes: object
+    pointer: str
+
+
 @dataclass(slots=True)
 class AnnotationRecord:
     """One annotator's work on one task, as the release's `annotations` config stores it."""
@@ -55,6 +64,7 @@ class AnnotationRecord:
     review: bool = False  # an annotation of a review task (`studio review`): it adjudicates the article
     parent_prediction: PredictionRef | None = None
     carried_forward: bool = False  # the task's text was corrected since; the spans were moved onto the corpus text
+    reviewed: ReviewBasis | None = None  # of an annotation of a review task
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,6 +128,8 @@ def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str,
             report.extend(problems)
             left_out["invalid"] += 1
         else:
+            if AT.search(item):  # a cheap look at the bytes first: most tasks hold no "@"
+                reader.note_emails(task, export.place(index))
             article_id = task["data"]["article_id"]
             key = (article_id, is_review_task(task))
             if key != keys[index] or key in read:
@@ -158,6 +161,7 @@ def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str,
 
 
 SUPERSEDED = "superseded by a newer export"
+AT = re.compile(rb"@")
 PENDING = "awaiting annotation"  # work to do, nothing lost: counted in the summary line, never a warning
 
 

@@ -4,7 +4,8 @@ Any shape Label Studio has written is read (1.x: a list of tasks with `annotatio
 `completions`, a list or one task per file). Each task's text becomes an article exactly as it
 was annotated; text with "\\r" or not in NFC is refused with the task named, because converting
 it would move offsets. The tasks are stored under annotations/<source>/ in the 1.x shape, each
-naming its article in `data.article_id`, with `data.text`/`data.title` as the corpus holds them;
+naming its article in `data.article_id`, with `data.text`/`data.title` as the corpus holds them
+and each annotator as a Label Studio user id, emails and names removed (annotators.without_identities);
 beside it, a hidden `.<name>.import.json` records the sha256 of the original files for audits.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import orjson
 
 from .. import progress
+from ..annotators import without_identities
 from ..corpus import CorpusAppend
 from ..exports.reading import TaskReader
 from ..files import decode_bytes, write_atomically
@@ -126,7 +128,7 @@ class TaskConverter:
         stored = {key: value for key, value in task.items() if key not in ("completions", "annotations", "data")}
         stored["data"] = {**rest, "article_id": article_id, "title": title, "text": text}
         stored["annotations"] = [self.annotation(a) for a in task.get("annotations", task.get("completions", [])) if isinstance(a, dict)]
-        return article, stored, []
+        return article, without_identities(stored), []
 
     def annotation(self, annotation: dict) -> dict:
         if isinstance(annotation.get("id"), int):

@@ -1,4 +1,7 @@
-"""`studio pull`: the project's export into annotations/, written only after it validates."""
+"""`studio pull`: the project's export into annotations/, written only after it validates.
+
+The one change made to the export before it is written: annotators' emails and names are removed,
+each user kept as its Label Studio id (identities.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import orjson
 
 from .. import progress
 from ..exports.supersession import iter_current_annotations
+from ..files import write_atomically
+from ..identities import cleaned_export
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
 from ..settings import check_release_settings
@@ -59,6 +64,9 @@ def pull_project(layout: Layout, studio: Studio, project, stamp: str) -> Path | 
     try:
         with progress.stage("exporting", unit="bytes"):
             studio.export_to(project.id, staged)
+        cleaned = cleaned_export(staged, layout.relative(target))
+        if cleaned is not None:
+            write_atomically(staged, cleaned)
         report = Report()
         with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
             digests = check_corpus(layout, report)

@@ -4,6 +4,11 @@ annotation project ("<project> review").
 A review task shows the article with the union of its annotators' spans and topics as a prediction,
 each region's meta and score giving its votes, so a reviewer deletes rather than redraws. A
 reviewer's submitted annotation, brought back by `studio pull`, is gold for the article (resolve.py).
+
+The task keeps the votes it was made from in its data (`data.review`). When the article's
+annotations change after that (one edited, added or removed), the review is outdated: running
+review again queues the article anew with the new votes, and the old review stays gold until a
+reviewer submits the new task.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from .. import progress
 from ..corpus import iter_articles
 from ..exports.records import AnnotationRecord
 from ..layout import Layout
-from ..resolve import spans_of, voters_and_reviews
+from ..resolve import reviewed_votes, spans_of, voters_and_reviews, votes_of
 from ..taxonomy import Taxonomy
 from ..validate import valid_annotations
 from .client import Studio
@@ -31,13 +36,19 @@ def review_project_title(project_title: str) -> str:
 
 
 def disagreements(annotations: dict[str, list[AnnotationRecord]]) -> Iterator[tuple[str, list[AnnotationRecord]]]:
-    """(article id, its voting annotations) where annotators disagree on a span or a topic and
-    neither ground truth nor a submitted review has settled the article."""
+    """(article id, its voting annotations) where no ground truth settles the article and either
+    annotators disagree on a span or a topic and no review has settled it, or its latest review
+    was made from other votes than these."""
     for article_id, records in annotations.items():
         voters, reviews = voters_and_reviews(records)
-        if reviews or len(voters) < 2 or any(r.ground_truth for r in voters):
+        if not voters or any(r.ground_truth for r in voters):
             continue
-        if len({frozenset(spans_of(r)) for r in voters}) > 1 or len({frozenset(r.topics) for r in voters}) > 1:
+        if reviews:
+            latest = max(reviews, key=lambda r: r.annotation_id)
+            made_from = reviewed_votes(latest.reviewed.votes) if latest.reviewed else None
+            if made_from is not None and made_from != votes_of(voters):
+                yield article_id, voters
+        elif len(voters) >= 2 and (len({frozenset(spans_of(r)) for r in voters}) > 1 or len({frozenset(r.topics) for r in voters}) > 1):
             yield article_id, voters
 
 
@@ -72,11 +83,16 @@ def review_task(taxonomy: Taxonomy, article: dict, project_title: str, voters: l
             "predictions": [prediction(REVIEW_MODEL_VERSION, prediction_results(taxonomy, spans, topics, topics_note))]}
 
 
+def review_key(data: dict) -> tuple:
+    """A review task is the same when it shows the same text and title with the same votes."""
+    return task_key(data), reviewed_votes(data.get("review"))
+
+
 def review(layout: Layout, project_title: str, studio: Studio | None = None) -> tuple[int, int]:
     """Queue every new disagreement in the review project; returns (queued, already queued).
 
-    An article is queued once per text and title: running review again adds only articles that
-    were not queued yet, or whose text changed since.
+    An article is queued once per text, title and votes: running review again adds only articles
+    that were not queued yet, or whose text or annotations changed since.
     """
     studio = studio or Studio()
     taxonomy, annotations = valid_annotations(layout, "nothing was queued for review")
@@ -85,13 +101,13 @@ def review(layout: Layout, project_title: str, studio: Studio | None = None) -> 
         return 0, 0
     project = studio.ensure_project(review_project_title(project_title), labeling_config(taxonomy))
     with progress.stage("listing tasks", unit="tasks"):
-        queued = studio.task_keys(project.id, task_key)
+        queued = studio.task_keys(project.id, review_key)
     tasks, already = [], 0
     for article in iter_articles(layout):
         voters = found.get(article["id"])
         if voters is None:
             continue
-        if push_key(article["id"], article["text"], article["title"]) in queued:
+        if (push_key(article["id"], article["text"], article["title"]), votes_of(voters)) in queued:
             already += 1
             continue
         tasks.append(review_task(taxonomy, article, project_title, voters))
