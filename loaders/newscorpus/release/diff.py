@@ -32,9 +32,17 @@ def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
             found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
     # relations are labels too; a release without the column and a row without relations hash alike
     for row in label_rows(release_dir):
-        labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
+        entities = [unlinked_as_before(e) for e in row["entities"]]
+        labels = orjson.dumps([entities, row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
         found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
     return found
+
+
+def unlinked_as_before(entity: dict) -> dict:
+    """A span without a link hashes as it did before releases had links: adding links changes only the linked spans."""
+    if "kb_id" in entity and entity["kb_id"] is None:
+        return {k: v for k, v in entity.items() if k != "kb_id"}
+    return entity
 
 
 def label_rows(release_dir: Path) -> Iterator[dict]:
