@@ -209,3 +209,65 @@ def test_diff_sees_a_link_added_as_a_label_change_and_a_release_without_links_as
         assert run("build", "--version", "1.1.0", "--root", layout.root).code == 0
         diff = run("diff", unlinked.releases_dir / "v1.0.0", layout.releases_dir / "v1.1.0", "--format", "json")
         assert json.loads(diff.out)["labels_changed"] == changed, name
+
+
+@pytest.mark.studio
+def test_pre_annotation_from_gold_carries_links_that_an_accepted_prediction_brings_back(tmp_path, label_studio):
+    layout = linked_corpus(tmp_path / "c", ["PERSON", "GPE"])
+    crowds = article("paris-2", "Crowds filled Paris again.")
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [ARTICLE, crowds])
+    write_export(layout, "20260101T000000Z.json", paris_export("Q90"))
+    pushed = run("studio", "push", "--project", "Links", "--pre-annotate", "--root", layout.root, env=label_studio.env())
+    assert pushed.code == 0, pushed.err
+    client = LabelStudio(base_url=label_studio.url, api_key=label_studio.token)
+    (project,) = [p for p in client.projects.list(title="Links") if p.title == "Links"]
+    tasks = {t.data["article_id"]: t for t in client.tasks.list(project=project.id, fields="all")}
+    (prediction,) = [p for p in client.predictions.list(task=tasks["paris-2"].id) if p.model_version == "newscorpus-gold"]
+    paris = crowds["text"].index("Paris")
+    (region,) = [r for r in prediction.result if r["type"] == "labels"]
+    (linked,) = [r for r in prediction.result if r["type"] == "textarea"]
+    assert linked == {"id": region["id"], "from_name": "entity_links", "to_name": "text", "type": "textarea",
+                      "value": {"start": paris, "end": paris + 5, "text": ["Q90"]}}
+
+    client.annotations.create(id=tasks["paris-2"].id, result=prediction.result, completed_by=1)  # the annotator accepts it as it is
+    assert run("studio", "pull", "--project", "Links", "--root", layout.root, env=label_studio.env()).code == 0
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    rows, _ = release_rows(layout.releases_dir / "v1.0.0", "documents")
+    (row,) = [row for row in rows if row["id"] == "paris-2"]
+    assert [(e["text"], e["kb_id"]) for e in row["entities"]] == [("Paris", "Q90")]
+
+
+def test_import_brings_an_existing_projects_links_in_and_refuses_a_bad_one_writing_nothing(tmp_path):
+    layout = linked_corpus(tmp_path / "c", ["PERSON", "GPE"])
+    paris = span(20, 25, "GPE", "Paris")
+    project_export = [{"id": 7, "data": {"text": ARTICLE["text"], "title": "Alice in Paris"},
+                       "annotations": [annotation(70, 1, span(0, 11, "PERSON", "Alice Smith"), paris, link(paris, "Q90"))]}]
+    bad = [{**project_export[0], "annotations": [annotation(70, 1, paris, link(paris, "Paris"))]}]
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    refused = run("import", tmp_path / "bad.json", "--source", "Old Project", "--root", layout.root)
+    assert refused.code == 1 and "[link-pattern]" in refused.err + refused.out and "task 7" in refused.err + refused.out
+    assert not layout.exports() and not layout.shards()
+
+    (tmp_path / "export.json").write_text(json.dumps(project_export))
+    assert run("import", tmp_path / "export.json", "--source", "Old Project", "--root", layout.root).code == 0
+    assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
+    (row,), _ = release_rows(layout.releases_dir / "v1.0.0", "documents")
+    assert sorted((e["text"], e["kb_id"]) for e in row["entities"]) == [("Alice Smith", None), ("Paris", "Q90")]
+
+
+def test_a_review_task_offers_the_link_most_annotators_gave_each_span(tmp_path):
+    from newscorpus.exports.records import AnnotationRecord, Span
+    from newscorpus.studio.review import review_task
+    from newscorpus.taxonomy import load_taxonomy
+
+    layout = linked_corpus(tmp_path / "c", ["PERSON", "GPE"])
+    alice, paris = Span(0, 11, "PERSON", "Alice Smith"), Span(20, 25, "GPE", "Paris")
+
+    def voter(n, entities, links):
+        return AnnotationRecord("paris-1", 1, n, f"user:{n}", False, False, "export.json", entities=entities, links=links)
+
+    voters = [voter(1, [alice, paris], {paris: "Q90", alice: "NIL"}), voter(2, [paris], {paris: "Q90"}), voter(3, [alice, paris], {alice: "Q1"})]
+    (prediction,) = review_task(load_taxonomy(layout), ARTICLE, "Links", voters)["predictions"]
+    regions = {r["id"]: r["value"]["text"] for r in prediction["result"] if r["type"] == "labels"}
+    linked = {regions[r["id"]]: r["value"]["text"] for r in prediction["result"] if r["type"] == "textarea"}
+    assert linked == {"Paris": ["Q90"]}  # Q90 from 2 of 3; Alice Smith's NIL and Q1 are a tie
