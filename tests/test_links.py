@@ -109,6 +109,19 @@ def test_the_hipe_french_articles_build_with_every_mention_label_and_qid_exact(t
     assert stats["ner_dropped_no_whole_token"] == len(lost)
     assert stats["ner_spans_trimmed_to_tokens"] == len(glued) - len(lost)  # "M. Emile" in "M. EmileLaurent" keeps "M."
 
+    # the links reach spaCy's kb_id and brat's normalizations (tests/test_formats.py reads those formats back)
+    assert run("export", release, "--format", "spacy", "--out", tmp_path / "spacy").code == 0
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    docs = [doc for path in sorted((tmp_path / "spacy").glob("*.spacy")) for doc in DocBin().from_disk(path).get_docs(Vocab())]
+    got = sorted((d.user_data["id"], s.start_char, s.end_char, s.label_, s.kb_id_) for d in docs if d.user_data["part"] == "text" for s in d.spans["sc"])
+    held = [(a, m) for a, ms in mentions.items() for m in ms if not inside_a_word(texts[a], m["start"], m["end"])]  # a Doc's spans are whole tokens
+    assert len(held) == 151 - 33 and got == sorted((a, m["start"], m["end"], m["label"], m["kb_id"] or "") for a, m in held)  # "": spaCy's no link
+    assert run("export", release, "--format", "brat", "--out", tmp_path / "brat").code == 0
+    normalizations = [line for path in (tmp_path / "brat").rglob("*.ann") for line in path.read_text().splitlines() if line.startswith("N")]
+    assert len(normalizations) == 135 and sum(line.split("\t")[1].endswith(":NIL") for line in normalizations) == 50
+
     annotations, annotation_features = release_rows(release, "annotations")
     assert "kb_id" in annotation_features["entities"].feature
     assert sum(e["kb_id"] is not None for row in annotations for e in row["entities"]) == 135
