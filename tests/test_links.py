@@ -210,7 +210,7 @@ def test_the_labeling_config_has_a_per_region_link_field_on_the_text(tmp_path):
     assert control.attr["perRegion"] == "true" and control.attr["maxSubmissions"] == "1"
 
 
-def test_diff_sees_a_link_added_as_a_label_change_and_a_release_without_links_as_none(tmp_path):
+def test_diff_counts_links_given_and_taken_and_sees_no_change_in_a_release_without_links(tmp_path):
     unlinked = linked_corpus(tmp_path / "plain", ["PERSON", "GPE"], links=None)
     write_jsonl(unlinked.corpus_dir / "wire.jsonl", [ARTICLE])
     write_export(unlinked, "export.json", paris_export(None))
@@ -221,7 +221,11 @@ def test_diff_sees_a_link_added_as_a_label_change_and_a_release_without_links_as
         write_export(layout, "export.json", paris_export(qid))
         assert run("build", "--version", "1.1.0", "--root", layout.root).code == 0
         diff = run("diff", unlinked.releases_dir / "v1.0.0", layout.releases_dir / "v1.1.0", "--format", "json")
-        assert json.loads(diff.out)["labels_changed"] == changed, name
+        changes = json.loads(diff.out)
+        assert changes["labels_changed"] == changed, name
+        assert changes.get("links", {}) == ({"GPE": {"linked": 1, "unlinked": 0, "relinked": 0}} if qid else {}), name
+    diff = run("diff", tmp_path / "one" / "releases" / "v1.1.0", tmp_path / "none" / "releases" / "v1.1.0")
+    assert "Entity links by label:" in diff.out and "| GPE | 0 | 1 | 0 |" in diff.out
 
 
 @pytest.mark.studio
