@@ -115,7 +115,7 @@ def test_a_word_selected_in_right_to_left_arabic_comes_back_with_code_point_offs
 
 
 def test_a_span_linked_in_the_editor_comes_back_as_a_per_region_result_with_its_regions_id(tmp_path, label_studio):
-    row, names = labelled_in_browser(tmp_path, label_studio, article("emoji-1", TEXT, "Cheers"), "PERSON", "Maria", link="Q42")
+    row, names = labelled_in_browser(tmp_path, label_studio, article("linked-1", TEXT, "Cheers"), "PERSON", "Maria", link="Q42")  # a project of its own
     (export,) = Layout(tmp_path / "c").exports()
     (result_span, result_link) = sorted(json.loads(export.read_text())[0]["annotations"][0]["result"], key=lambda r: r["type"])
     start = TEXT.index("Maria")
