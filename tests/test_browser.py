@@ -5,6 +5,7 @@ once), older versions stored UTF-16 units. An Arabic article is laid out right t
 vowel marks are code points of their own. Uses Debian's Chromium (scripts/install-browser).
 """
 
+import json
 import shutil
 import time
 
@@ -13,9 +14,11 @@ from datasets import load_dataset
 from label_studio_sdk import LabelStudio
 
 from conftest import REPO, article, new_corpus, run, write_jsonl, write_taxonomy
+from newscorpus.layout import Layout
 
 CHROMIUM = shutil.which("chromium")
 TEXT = "Fans 🎉 cheered Maria today."
+LINKS = {"control": "entity_links", "kb": "wikidata", "pattern": "^(Q[1-9][0-9]*|NIL)$"}
 ARABIC = "وصل 🎉 مُحَمَّد إلى القاهرة يوم الاثنين."  # "Muhammad 🎉 arrived in Cairo on Monday", with its vowel marks
 WORD_RECT = """([word]) => {
   const line = [...document.querySelectorAll('.lsf-richtext__line')].find(e => e.textContent.includes(word));
@@ -33,7 +36,8 @@ WORD_RECT = """([word]) => {
 pytestmark = [pytest.mark.studio, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")]
 
 
-def label_word_in_browser(server, project_id: int, task_id: int, label: str, word: str) -> None:
+def label_word_in_browser(server, project_id: int, task_id: int, label: str, word: str, link: tuple[str, str] | None = None) -> None:
+    """`link`: (the link field's placeholder, the id to type in it) for the span, once it is labelled and selected."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -55,6 +59,12 @@ def label_word_in_browser(server, project_id: int, task_id: int, label: str, wor
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] - 1, middle, steps=5)
             page.mouse.up()
+            if link:
+                placeholder, kb_id = link
+                page.get_by_text(word, exact=True).last.click()  # the region in the Regions list: selected, its link field shows
+                field = page.get_by_placeholder(placeholder)
+                field.fill(kb_id)
+                field.press("Enter")
             page.get_by_role("button", name="Submit").click()
             page.wait_for_load_state("networkidle")
             time.sleep(1)
@@ -62,10 +72,16 @@ def label_word_in_browser(server, project_id: int, task_id: int, label: str, wor
             browser.close()
 
 
-def labelled_in_browser(tmp_path, server, record: dict, label: str, word: str) -> tuple[dict, list[str]]:
-    """The `documents` row of one article pushed, labelled in the browser, pulled and built; and the label names."""
+def labelled_in_browser(tmp_path, server, record: dict, label: str, word: str, link: str | None = None) -> tuple[dict, list[str]]:
+    """The `documents` row of one article pushed, labelled (and linked to `link`) in the browser, pulled and
+    built, in the corpus `tmp_path / "c"`; and the label names."""
+    from newscorpus.studio.config import link_placeholder
+    from newscorpus.taxonomy import load_taxonomy
+
     layout = new_corpus(tmp_path / "c", None)
     write_taxonomy(layout.root, ["PERSON", "ORG", "GPE"], ["sport"], title=False)
+    if link:
+        layout.taxonomy_path.write_text(json.dumps({**json.loads(layout.taxonomy_path.read_text()), "links": LINKS}))
     (layout.corpus_dir / "release.json").write_text((REPO / "corpus" / "release.json").read_text())
     write_jsonl(layout.corpus_dir / "wire.jsonl", [record])
     project_name = f"Browser {record['id']}"
@@ -74,7 +90,7 @@ def labelled_in_browser(tmp_path, server, record: dict, label: str, word: str) -
     (project,) = [p for p in client.projects.list(title=project_name) if p.title == project_name]
     (task,) = list(client.tasks.list(project=project.id))
 
-    label_word_in_browser(server, project.id, task.id, label, word)
+    label_word_in_browser(server, project.id, task.id, label, word, (link_placeholder(load_taxonomy(layout)), link) if link else None)
 
     assert run("studio", "pull", "--project", project_name, "--root", layout.root, env=server.env()).code == 0
     assert run("build", "--version", "1.0.0", "--root", layout.root).code == 0
@@ -96,3 +112,15 @@ def test_a_word_selected_in_right_to_left_arabic_comes_back_with_code_point_offs
     start = ARABIC.index("القاهرة")
     assert start == 19 and len(ARABIC[:start].encode("utf-16-le")) // 2 == 20  # each vowel mark counts, the emoji once
     assert row["entities"] == [{"start": start, "end": start + 7, "label": names.index("GPE"), "text": "القاهرة"}]
+
+
+def test_a_span_linked_in_the_editor_comes_back_as_a_per_region_result_with_its_regions_id(tmp_path, label_studio):
+    row, names = labelled_in_browser(tmp_path, label_studio, article("linked-1", TEXT, "Cheers"), "PERSON", "Maria", link="Q42")  # a project of its own
+    (export,) = Layout(tmp_path / "c").exports()
+    (result_span, result_link) = sorted(json.loads(export.read_text())[0]["annotations"][0]["result"], key=lambda r: r["type"])
+    start = TEXT.index("Maria")
+    assert result_span["type"] == "labels" and result_span["value"] == {"start": start, "end": start + 5, "text": "Maria", "labels": ["PERSON"]}
+    assert {k: result_link[k] for k in ("id", "from_name", "to_name", "type", "value")} == {
+        "id": result_span["id"], "from_name": "entity_links", "to_name": "text", "type": "textarea",
+        "value": {"start": start, "end": start + 5, "text": ["Q42"]}}
+    assert row["entities"] == [{"start": start, "end": start + 5, "label": names.index("PERSON"), "text": "Maria", "kb_id": "Q42"}]

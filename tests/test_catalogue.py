@@ -90,6 +90,8 @@ def test_an_unusual_input_is_compiled_as_documented(name, tmp_path):
         assert [topic_names[t] for t in row["topics"]] == want["topics"]
         entity = lambda i: [*(row["entities"][i][k] for k in ("start", "end")), entity_names[row["entities"][i]["label"]], row["entities"][i]["text"]]
         assert sorted([entity(r["head"]), relation_names[r["label"]], entity(r["tail"])] for r in row.get("relations", [])) == sorted(want.get("relations", []))
+        if "links" in want:
+            assert sorted([e["start"], e["end"], e["kb_id"]] for e in row["entities"]) == sorted(want["links"])
         for e in row["entities"]:
             assert row["text"][e["start"]:e["end"]] == e["text"]
         if "resolution" in expected:

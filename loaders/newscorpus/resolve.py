@@ -11,7 +11,9 @@ Rules (also written into every dataset card):
 - otherwise a span (start, end, label) or a topic is kept when a strict majority of annotators
   chose it; a tie (exactly half, e.g. one of two) is dropped and counted;
 - a relation follows the same rules over (head span, tail span, label), and is kept only when both
-  of its spans are in the gold.
+  of its spans are in the gold;
+- a gold span's entity link is the strict majority of the links (or none) that its annotators
+  gave it; without one (a tie) the span is not linked, and that is counted.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ RULES = [
 ]
 RELATION_RULE = ("A relation follows the same rules over (head span, tail span, label) and is kept only when both its spans are in the gold; "
                  "a relation whose span was outvoted is dropped and counted.")
+LINK_RULE = ("A gold span's link is the one that a strict majority of the annotators who marked the span gave it (leaving it unlinked counts as a vote); "
+             "without a strict majority (a tie) the span is not linked, and that is counted. `NIL` means not in the knowledge base, null not linked.")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Resolved:
     entity_agreement: float | None
     relations: list[Relation]
     carried_forward: bool  # the labels come from tasks of an earlier text, moved onto the corpus text
+    links: dict[Span, str]  # a gold text span's link (taxonomy.links); a span without one is not linked
 
 
 def span_f1(a: set, b: set) -> float:
@@ -218,13 +223,13 @@ def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counte
     if gold or (voters and not reviews and len(voters) == 1):
         winner = (gold or voters)[-1]
         method = "ground_truth" if gold else "single"
-        entities, title_entities, chosen, relations = winner.entities, winner.title_entities, winner.topics, winner.relations
+        entities, title_entities, chosen, relations, links = winner.entities, winner.title_entities, winner.topics, winner.relations, winner.links
     elif reviews:
         method = "adjudicated"
         winner = max(reviews, key=lambda r: r.annotation_id)
-        entities, title_entities, chosen, relations = winner.entities, winner.title_entities, winner.topics, winner.relations
+        entities, title_entities, chosen, relations, links = winner.entities, winner.title_entities, winner.topics, winner.relations, winner.links
     elif not voters:
-        method, entities, title_entities, chosen, relations = "none", [], [], [], []
+        method, entities, title_entities, chosen, relations, links = "none", [], [], [], [], {}
     else:
         method = "majority"
         kept = majority([list(spans_of(r)) for r in voters], counts, "spans")
@@ -232,6 +237,7 @@ def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counte
         title_entities = [s for part, s in kept if part == "title"]
         chosen = majority([r.topics for r in voters], counts, "topics")
         relations = majority_relations(voters, set(entities), counts) if any(r.relations for r in voters) else []
+        links = majority_links(voters, entities, counts) if any(r.links for r in voters) else {}
     counts[f"resolved_{method}"] += 1
     return Resolved(
         article_id=article_id,
@@ -243,6 +249,7 @@ def resolve_gold(article_id: str, voters: list[AnnotationRecord], counts: Counte
         entity_agreement=agreement,
         relations=sorted(set(relations), key=lambda r: (span_order(r.head), span_order(r.tail), r.label)),
         carried_forward=any(r.carried_forward for r in voters),
+        links=links,
     )
 
 
@@ -254,8 +261,29 @@ def majority_relations(voters: list[AnnotationRecord], gold_entities: set[Span],
     return majority(eligible, counts, "relations")
 
 
-def span_columns(spans: list[Span]) -> dict[str, list]:
-    return {"start": [s.start for s in spans], "end": [s.end for s in spans], "label": [s.label for s in spans], "text": [s.text for s in spans]}
+def majority_links(voters: list[AnnotationRecord], gold_entities: list[Span], counts: Counter) -> dict[Span, str]:
+    """Each gold span's link by strict majority of the annotators who marked it; a span no
+    annotator linked has no vote to count, one without a strict majority is a counted tie."""
+    links = {}
+    marked = [(voter.links, set(voter.entities)) for voter in voters]
+    for span in gold_entities:
+        given = [linked.get(span) for linked, spans in marked if span in spans]
+        if not any(given):
+            continue
+        link, n = Counter(given).most_common(1)[0]
+        if 2 * n <= len(given):
+            counts["links_ties_dropped"] += 1
+        elif link is not None:
+            links[span] = link
+    return links
+
+
+def span_columns(spans: list[Span], links: dict[Span, str] | None = None) -> dict[str, list]:
+    """`links`: the spans' links, given as a `kb_id` list, when the record has any."""
+    columns = {"start": [s.start for s in spans], "end": [s.end for s in spans], "label": [s.label for s in spans], "text": [s.text for s in spans]}
+    if links:
+        columns["kb_id"] = [links.get(s) for s in spans]
+    return columns
 
 
 def relation_columns(entities: list[Span], relations: list[Relation]) -> dict[str, list]:
@@ -271,7 +299,7 @@ def relation_columns(entities: list[Span], relations: list[Relation]) -> dict[st
 
 def stored_labels(labels: Resolved | AnnotationRecord) -> dict:
     """Labels as the release tables take them: a list per field, so a chunk of articles joins them without a Python object per span."""
-    return {"entities": span_columns(labels.entities), "title_entities": span_columns(labels.title_entities),
+    return {"entities": span_columns(labels.entities, labels.links), "title_entities": span_columns(labels.title_entities),
             "topics": labels.topics, "relations": relation_columns(labels.entities, labels.relations)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,19 @@ class Label:
 
 
 @dataclass(frozen=True)
+class Links:
+    """Entity links: a per-region TextArea (`control`) where annotators give each text span its id in `kb`."""
+
+    control: str
+    kb: str
+    pattern: str
+
+    def accepts(self, link: str) -> bool:
+        """The whole link matches: a `$` before a final newline is no match (as jsonschema-rs reads `$`)."""
+        return re.fullmatch(self.pattern, link) is not None
+
+
+@dataclass(frozen=True)
 class Taxonomy:
     entity_control: str
     entity_object: str
@@ -29,6 +43,7 @@ class Taxonomy:
     topic_object: str | None
     topic_labels: tuple[Label, ...]
     relation_labels: tuple[Label, ...] = ()
+    links: Links | None = None  # None: spans are not linked, and a release has no kb_id
 
     @property
     def entity_names(self) -> list[str]:
@@ -62,6 +77,7 @@ class Taxonomy:
             topic_object=tops["object"],
             topic_labels=labels(tops),
             relation_labels=labels(data["relations"]) if "relations" in data else (),
+            links=Links(data["links"]["control"], data["links"]["kb"], data["links"]["pattern"]) if "links" in data else None,
         )
 
 
@@ -81,6 +97,11 @@ def check_taxonomy(layout: Layout, path: Path | None = None) -> tuple[Taxonomy |
                 problems.append(Problem("duplicate-label", file, f"label {label['name']!r} is listed twice", pointer=f"/{section}/labels/{i}/name"))
             seen.add(label["name"])
     problems += shared_names(data, file)
+    if "links" in data:
+        try:
+            re.compile(data["links"]["pattern"])
+        except re.error as err:
+            problems.append(Problem("taxonomy-error", file, f"the links pattern is not a regular expression: {err}", pointer="/links/pattern"))
     if problems:
         return None, problems
     return Taxonomy.from_dict(data), []
@@ -93,6 +114,8 @@ def shared_names(data: dict, file: str) -> list[Problem]:
     tags = [(f"/entities/{key}", entities[key]) for key in ("control", "object", "title_control", "title_object") if key in entities]
     if topics is not None:
         tags.append(("/topics/control", topics["control"]))
+    if "links" in data:
+        tags.append(("/links/control", data["links"]["control"]))
     first: dict[str, str] = {}
     problems = []
     for pointer, name in tags:

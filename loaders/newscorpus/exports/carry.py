@@ -134,7 +134,7 @@ class TaskChange:
 
     def carry(self, record: AnnotationRecord) -> tuple[AnnotationRecord, list[LostSpan]]:
         """The record with every span that can be carried moved to the corpus's offsets (and each
-        relation whose two spans both moved), and the spans that cannot be carried."""
+        relation whose two spans both moved, and each moved span's link), and the spans that cannot be carried."""
         lost: list[LostSpan] = []
         moved: dict[tuple[str, Span], Span] = {}
         for part, spans in (("title", record.title_entities), ("text", record.entities)):
@@ -151,8 +151,9 @@ class TaskChange:
 
         relations = [dataclasses.replace(r, head=moved["text", r.head], tail=moved["text", r.tail])
                      for r in record.relations if ("text", r.head) in moved and ("text", r.tail) in moved]
+        links = {moved["text", span]: link for span, link in record.links.items() if ("text", span) in moved}
         carried = dataclasses.replace(record, entities=kept("text", record.entities), title_entities=kept("title", record.title_entities),
-                                      relations=relations, carried_forward=True)
+                                      relations=relations, links=links, carried_forward=True)
         return carried, lost
 
 

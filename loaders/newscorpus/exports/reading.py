@@ -42,6 +42,7 @@ class TaskReader:
         self.entity_labels = {name: name for name in taxonomy.entity_names}  # spans keep the taxonomy's one str of each label
         self.topic_labels = frozenset(taxonomy.topic_names)
         self.relation_labels = {label.name: label for label in taxonomy.relation_labels}
+        self.links = taxonomy.links
         self.span_targets = {(taxonomy.entity_control, taxonomy.entity_object): "text"}
         if taxonomy.title_control and taxonomy.title_object:
             self.span_targets[(taxonomy.title_control, taxonomy.title_object)] = "title"
@@ -82,6 +83,8 @@ class TaskReader:
                 self._read_result(result, where, r, task_id, texts, record, problems, regions)
             if self.relation_labels:
                 self._read_relations(annotation["result"], f"{where}/result", task_id, regions, record, problems)
+            if self.links:
+                self._read_links(annotation["result"], f"{where}/result", task_id, regions, record, problems)
             records.append(record)
         return records, problems
 
@@ -156,6 +159,8 @@ class TaskReader:
                     report("unknown-topic", f"topic {choice!r} is not in the taxonomy", f"/value/choices/{i}")
                 elif choice not in record.topics:
                     record.topics.append(choice)
+        elif kind == "textarea" and self.links and names[0] == self.links.control:
+            return  # an entity link: read once every span of the annotation is known
         elif kind != "relation" or not self.relation_labels:
             report("result-ignored", f"a {kind!r} result is not compiled into the release")
 
@@ -201,6 +206,50 @@ class TaskReader:
                     for pair in product(heads, tails):
                         head, tail = pair if label.directed else sorted(pair, key=span_order)
                         record.relations.append(Relation(head, tail, name))
+
+    def _read_links(self, results, pointer, task_id, regions, record, problems) -> None:
+        """Entity links, once every span of the annotation is known: Label Studio's per-region
+        TextArea gives its result the `id` of the span's region, and that span's start and end."""
+        spans_by_region = {result.get("id"): result["value"] for result in results if result["type"] == "labels"}
+        for r, result in enumerate(results):
+            if result["type"] != "textarea" or result.get("from_name") != self.links.control:
+                continue
+            region_id, value = result.get("id"), result["value"]
+
+            def report(code, message, field=""):
+                problems.append(Problem(code, self.file, f"link of region {region_id!r} in annotation {record.annotation_id}: {message}",
+                                        task=task_id, pointer=f"{pointer}/{r}{field}"))
+
+            target, spans = regions.get(region_id, (None, [])) if region_id is not None else (None, [])
+            if target is None:
+                report("link-unknown-span", "its id names no span result of this annotation", "/id")
+                continue
+            if target != "text":
+                report("link-unknown-span", f"its id names a span of the {target}; links are given to spans of the article text", "/id")
+                continue
+            if not spans:
+                report("link-unknown-span", "its id names a span that was dropped for its own error", "/id")
+                continue
+            span_value = spans_by_region[region_id]
+            moved = [key for key in ("start", "end") if key in value and value[key] != span_value[key]]
+            if moved:
+                report("link-unknown-span", f"its {' and '.join(moved)} ({', '.join(str(value[k]) for k in moved)}) are not its span's "
+                       f"({', '.join(str(span_value[k]) for k in moved)})", "/value")
+                continue
+            links = value["text"]
+            if not links:
+                continue  # emptied: not linked
+            if len(links) > 1:
+                report("link-several", f"the span is given {len(links)} links ({', '.join(map(repr, links[:3]))}); give one", "/value/text")
+                continue
+            if any(span in record.links for span in spans):
+                report("link-several", "an earlier result of this annotation already links the span; give one", "/id")
+                continue
+            if not self.links.accepts(links[0]):
+                report("link-pattern", f"{links[0][:60]!r} is not a {self.links.kb} id (the taxonomy's pattern is {self.links.pattern})", "/value/text/0")
+                continue
+            for span in spans:
+                record.links[span] = links[0]
 
     @staticmethod
     def _codepoint_offsets(value, text, report) -> tuple[int | None, int | None]:

@@ -65,6 +65,7 @@ class AnnotationRecord:
     parent_prediction: PredictionRef | None = None
     carried_forward: bool = False  # the task's text was corrected since; the spans were moved onto the corpus text
     reviewed: ReviewBasis | None = None  # of an annotation of a review task
+    links: dict[Span, str] = field(default_factory=dict)  # a text span's id in the taxonomy's knowledge base (taxonomy.links)
 
 
 @dataclass(frozen=True, slots=True)

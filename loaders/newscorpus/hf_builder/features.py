@@ -11,6 +11,8 @@ CONFIG_NAMES = ("documents", "ner", "articles", "annotations")
 
 def release_features(config: str, taxonomy: Taxonomy) -> Features:
     span = List({"start": Value("int32"), "end": Value("int32"), "label": ClassLabel(names=taxonomy.entity_names), "text": Value("string")})
+    # an article text span's id in the knowledge base (null: not linked); a taxonomy without links has no kb_id
+    entities = List({**span.feature, "kb_id": Value("string")}) if taxonomy.links else span
     topics = List(ClassLabel(names=taxonomy.topic_names))
     # head and tail index that row's `entities`; a taxonomy without relations has no such column
     relations = {"relations": List({"head": Value("int32"), "tail": Value("int32"), "label": ClassLabel(names=taxonomy.relation_names)})} \
@@ -20,7 +22,7 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
         "language": Value("string"), "url": Value("string"), "published": Value("string"),
     }
     if config == "documents":
-        return Features({**article, "entities": span, "title_entities": span, "topics": topics,
+        return Features({**article, "entities": entities, "title_entities": span, "topics": topics,
                          "annotators": Value("int32"), "resolution": Value("string"), "entity_agreement": Value("float32"), **relations,
                          "carried_forward": Value("bool")})
     if config == "ner":
@@ -32,7 +34,7 @@ def release_features(config: str, taxonomy: Taxonomy) -> Features:
     if config == "annotations":
         return Features({"article_id": Value("string"), "task_id": Value("int64"), "annotation_id": Value("int64"),
                          "annotator": Value("string"), "ground_truth": Value("bool"), "was_cancelled": Value("bool"),
-                         "entities": span, "title_entities": span, "topics": topics, "export": Value("string"), **relations,
+                         "entities": entities, "title_entities": span, "topics": topics, "export": Value("string"), **relations,
                          "review": Value("bool"), "parent_prediction": {"id": Value("int64"), "model_version": Value("string")},
                          "carried_forward": Value("bool")})
     raise ValueError(f"unknown config {config!r}")

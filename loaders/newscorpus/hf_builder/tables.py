@@ -89,19 +89,23 @@ class ChunkTables:
         return {key: [record.get(key) for record in records] for key in ARTICLE_FIELDS}
 
     def label_columns(self, labels: list[dict]) -> dict[str, pa.Array | list]:
-        columns = {"entities": self.spans([x["entities"] for x in labels]), "title_entities": self.spans([x["title_entities"] for x in labels]),
+        columns = {"entities": self.spans([x["entities"] for x in labels], linked=self.taxonomy.links is not None),
+                   "title_entities": self.spans([x["title_entities"] for x in labels]),
                    "topics": [sorted(self.topic_ids[t] for t in x["topics"]) for x in labels]}
         if self.taxonomy.relation_labels:
             columns["relations"] = self.relations([x["relations"] for x in labels])
         return columns
 
-    def spans(self, columns: list[dict]) -> pa.ListArray:
+    def spans(self, columns: list[dict], linked: bool = False) -> pa.ListArray:
+        """`linked`: the spans carry `kb_id`, null for a span without a link (a record without links stores none)."""
         offsets, starts = joined([c["start"] for c in columns])
-        values = pa.StructArray.from_arrays(
-            [pa.array(starts, pa.int32()), pa.array(joined([c["end"] for c in columns])[1], pa.int32()),
-             label_ids(joined([c["label"] for c in columns])[1], self.entity_names), pa.array(joined([c["text"] for c in columns])[1], pa.string())],
-            names=["start", "end", "label", "text"])
-        return pa.ListArray.from_arrays(offsets, values)
+        fields = [pa.array(starts, pa.int32()), pa.array(joined([c["end"] for c in columns])[1], pa.int32()),
+                  label_ids(joined([c["label"] for c in columns])[1], self.entity_names), pa.array(joined([c["text"] for c in columns])[1], pa.string())]
+        names = ["start", "end", "label", "text"]
+        if linked:
+            fields.append(pa.array(joined([c.get("kb_id") or [None] * len(c["start"]) for c in columns])[1], pa.string()))
+            names.append("kb_id")
+        return pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays(fields, names=names))
 
     def relations(self, columns: list[dict]) -> pa.ListArray:
         offsets, heads = joined([c["head"] for c in columns])

@@ -21,7 +21,7 @@ from ..agreement.figures import CONFUSION_FILE, PAIRS_FILE
 from ..agreement.render import KINDS
 from ..annotators import ANONYMOUS
 from ..hf_builder.ner import outermost
-from ..resolve import RELATION_RULE, RULES
+from ..resolve import LINK_RULE, RELATION_RULE, RULES
 from ..split import SPLITS
 from ..taxonomy import Taxonomy
 from .diff import changes_markdown
@@ -171,6 +171,39 @@ def agreement_section(context) -> list[str]:
         "",
         *([f"![Label confusion]({CONFUSION_FILE})", "", table(["labels given to the same span", "count"], confusion)] if confusion
           else ["No two annotators gave the same span different labels."]),
+        "",
+    ]
+
+
+def link_counts(release_dir: Path, taxonomy: Taxonomy) -> dict[str, Counter]:
+    """Per entity label: spans in documents, spans with a link, spans linked to NIL; read back from the files themselves."""
+    found = {name: Counter() for name in taxonomy.entity_names}
+    for batch in config_batches(release_dir, "documents", ["entities"]):
+        spans = pc.list_flatten(batch.column("entities"))
+        for label, kb_id in zip(pc.struct_field(spans, "label").to_pylist(), pc.struct_field(spans, "kb_id").to_pylist()):
+            counts = found[taxonomy.entity_names[label]]
+            counts["spans"] += 1
+            counts["linked"] += kb_id is not None
+            counts["NIL"] += kb_id == "NIL"
+    return found
+
+
+def links_section(context, release_dir: Path) -> list[str]:
+    """The share of linked spans per label; nothing for a taxonomy without links."""
+    links = context.taxonomy.links
+    if not links:
+        return []
+    counts = link_counts(release_dir, context.taxonomy)
+    rows = [[name, c["spans"], c["linked"], c["NIL"], fmt(c["linked"] / c["spans"] if c["spans"] else None)] for name, c in counts.items()]
+    return [
+        "##### Entity links",
+        "",
+        f"Each span of `entities` has `kb_id`: its {links.kb} id (pattern `{links.pattern}`), `NIL` when it is not in {links.kb}, "
+        "null when it is not linked. Spans of `title_entities` are not linked.",
+        "",
+        table(["entity label", "spans in documents", "linked", "of which NIL", "share linked"], rows),
+        "",
+        f"{LINK_RULE} Ties: `links_ties_dropped` below.",
         "",
     ]
 
@@ -394,6 +427,7 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         table(["config", *SPLITS], split_rows),
         "",
         "- `documents`: one row per annotated article; `entities` and `title_entities` are lists of `{start, end, label, text}` in code points, `topics` a list of ClassLabels"
+        + (f"; each of `entities` also has `kb_id`, its {context.taxonomy.links.kb} id or null" if context.taxonomy.links else "")
         + ("; `relations` a list of `{head, tail, label}`, indexes into `entities`." if context.taxonomy.relation_labels else "."),
         "- `ner`: one row per paragraph (the title is paragraph 0 of part `title`), tokens with their code-point offsets into the article, BIO `ner_tags`.",
         "- `articles`: every article, annotated or not.",
@@ -420,7 +454,8 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
         "",
         "#### Annotation process",
         "",
-        "Annotators labelled entity spans" + (", drew relations between them" if context.taxonomy.relation_labels else "")
+        "Annotators labelled entity spans" + (f", linked them to {context.taxonomy.links.kb}" if context.taxonomy.links else "")
+        + (", drew relations between them" if context.taxonomy.relation_labels else "")
         + " and chose topics in Label Studio, with a labeling config generated from the taxonomy; each label's guideline below was shown to them as its hint.",
         "",
         f"![Label distribution and agreement per label]({CHART_FILE})",
@@ -433,6 +468,7 @@ def render_card(context, release_dir: Path, panels: list[LabelPanel]) -> str:
                for n, c in topic_panel.counts.items()]),
         "",
         *relations_section(context, release_dir),
+        *links_section(context, release_dir),
         "Gold labels are resolved from the annotations by these rules:",
         "",
         *[f"- {rule}" for rule in RULES],

@@ -22,6 +22,7 @@ from .manifest import config_batches, config_columns, config_features, read_mani
 
 SPAN_CHANGES = ("added", "removed", "relabelled_from", "relabelled_to", "boundary_moved")
 PARTS = (("title", "title_entities"), ("text", "entities"))
+LINK_CHANGES = ("linked", "unlinked", "relinked")
 
 
 def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
@@ -32,9 +33,17 @@ def article_fingerprints(release_dir: Path) -> dict[str, tuple[str, str]]:
             found[article_id] = (hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest(), "")
     # relations are labels too; a release without the column and a row without relations hash alike
     for row in label_rows(release_dir):
-        labels = orjson.dumps([row["entities"], row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
+        entities = [unlinked_as_before(e) for e in row["entities"]]
+        labels = orjson.dumps([entities, row["title_entities"], row["topics"]] + ([row["relations"]] if row.get("relations") else []))
         found[row["id"]] = (found[row["id"]][0], hashlib.blake2b(labels, digest_size=12).hexdigest())
     return found
+
+
+def unlinked_as_before(entity: dict) -> dict:
+    """A span without a link hashes as it did before releases had links: adding links changes only the linked spans."""
+    if "kb_id" in entity and entity["kb_id"] is None:
+        return {k: v for k, v in entity.items() if k != "kb_id"}
+    return entity
 
 
 def label_rows(release_dir: Path) -> Iterator[dict]:
@@ -53,6 +62,7 @@ class NamedLabels:
     spans: dict[str, list[tuple[int, int, str, str]]]  # part -> (start, end, label, text)
     relations: list[tuple[int, int, str]]  # head, tail (indexes into spans["text"]), label
     topics: set[str]
+    links: dict[tuple[int, int, str], str] = field(default_factory=dict)  # (start, end, label) of a linked text span -> its kb_id
 
 
 class LabelNames:
@@ -64,8 +74,9 @@ class LabelNames:
 
     def named(self, row: dict) -> NamedLabels:
         spans = {part: [(e["start"], e["end"], self.entities[e["label"]], e["text"]) for e in row[column]] for part, column in PARTS}
+        links = {(e["start"], e["end"], self.entities[e["label"]]): e["kb_id"] for e in row["entities"] if e.get("kb_id") is not None}
         return NamedLabels(f"{row['title']}\n{row['text']}", spans, [(r["head"], r["tail"], self.relations[r["label"]]) for r in row.get("relations") or []],
-                           {self.topics[t] for t in row["topics"]})
+                           {self.topics[t] for t in row["topics"]}, links)
 
 
 @dataclass
@@ -76,6 +87,7 @@ class LabelChanges:
     relabellings: Counter = field(default_factory=Counter)  # (from, to) -> n
     relations: defaultdict = field(default_factory=lambda: defaultdict(Counter))  # label -> added/removed -> n
     topics: defaultdict = field(default_factory=lambda: defaultdict(Counter))
+    links: defaultdict = field(default_factory=lambda: defaultdict(Counter))  # label -> linked/unlinked/relinked -> n
     keep_detail: bool = False
     articles: dict = field(default_factory=dict)  # id -> detail, when kept
 
@@ -95,6 +107,8 @@ class LabelChanges:
         for part, _ in PARTS:
             self.compare_spans(part, old.spans[part], new.spans[part], same_text, detail["spans"])
         detail["relations"] = self.compare_relations(old, new, same_text)
+        if same_text and (old.links or new.links):
+            detail["links"] = self.compare_links(old, new)
         detail["topics"] = {"added": sorted(new.topics - old.topics), "removed": sorted(old.topics - new.topics)}
         for change, topics in detail["topics"].items():
             for topic in topics:
@@ -145,6 +159,19 @@ class LabelChanges:
                 self.relations[label][change] += n
                 detail[change] += [{"label": label, "head": span_detail(spans[head]), "tail": span_detail(spans[tail])}] * n
         return detail
+
+    def compare_links(self, old: NamedLabels, new: NamedLabels) -> list[dict]:
+        """The links of the spans both releases have (by place and label) that differ: linked, unlinked or relinked."""
+        both = {s[:3]: s[3] for s in old.spans["text"]}.items() & {s[:3]: s[3] for s in new.spans["text"]}.items()
+        detail = []
+        for (start, end, label), text in sorted(both):
+            before, after = old.links.get((start, end, label)), new.links.get((start, end, label))
+            if before != after:
+                change = "linked" if before is None else "unlinked" if after is None else "relinked"
+                self.links[label][change] += 1
+                detail.append({"start": start, "end": end, "label": label, "text": text, "from": before, "to": after})
+        return detail
+
 
 def span_detail(span: tuple[int, int, str, str]) -> dict:
     return {"start": span[0], "end": span[1], "label": span[2], "text": span[3]}
@@ -208,6 +235,8 @@ def changelog(old_dir: Path, new_dir: Path, detail: bool = False) -> dict:
     changes["relabellings"] = [{"from": a, "to": b, "spans": n} for (a, b), n in sorted(labels.relabellings.items())]
     changes["relations"] = {label: {c: counts[c] for c in ("added", "removed")} for label, counts in sorted(labels.relations.items())}
     changes["topics"] = {label: {c: counts[c] for c in ("added", "removed")} for label, counts in sorted(labels.topics.items())}
+    if labels.links:
+        changes["links"] = {label: {c: counts[c] for c in LINK_CHANGES} for label, counts in sorted(labels.links.items())}
     before, after = annotator_pseudonyms(old_dir), annotator_pseudonyms(new_dir)
     changes["annotators"] = {"appeared": sorted(after - before), "disappeared": sorted(before - after)}
     if detail:
@@ -229,6 +258,7 @@ def changes_markdown(changes: dict) -> list[str]:
         ("Spans by label", "label", SPAN_CHANGES, changes["spans"]),
         ("Relations by label", "label", ("added", "removed"), changes["relations"]),
         ("Topics", "topic", ("added", "removed"), changes["topics"]),
+        ("Entity links by label", "label", LINK_CHANGES, changes.get("links", {})),
     ]
     for title, name, columns, rows in tables:
         if rows:

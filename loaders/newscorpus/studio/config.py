@@ -1,4 +1,4 @@
-"""The Label Studio labeling config, generated from the taxonomy: entity Labels on title and text, topic Choices, Relations."""
+"""The Label Studio labeling config, generated from the taxonomy: entity Labels on title and text, topic Choices, Relations, entity links."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def labeling_config(taxonomy: Taxonomy) -> str:
     ET.SubElement(view, "Header", value="Article")
     labels(taxonomy.entity_control, taxonomy.entity_object)
     ET.SubElement(view, "Text", name=taxonomy.entity_object, value=f"${taxonomy.entity_object}")
+    if taxonomy.links:
+        ET.SubElement(view, "TextArea", name=taxonomy.links.control, toName=taxonomy.entity_object, perRegion="true", maxSubmissions="1",
+                      placeholder=link_placeholder(taxonomy))
     if taxonomy.relation_labels:
         relations(view, taxonomy)
     if taxonomy.topic_labels:
@@ -54,3 +57,9 @@ def relations(view: ET.Element, taxonomy: Taxonomy) -> None:
     for label in taxonomy.relation_labels:
         arrow = "head → tail" if label.directed else "either way"
         ET.SubElement(panel, "Header", size="6", value=f"{label.name} ({arrow}): {label.description}".strip())
+
+
+def link_placeholder(taxonomy: Taxonomy) -> str:
+    """What the link field of a selected span says before anything is typed in it."""
+    kb = taxonomy.links.kb
+    return f"{kb} id of the selected span" + (f" (NIL: not in {kb})" if taxonomy.links.accepts("NIL") else "")

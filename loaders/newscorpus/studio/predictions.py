@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ahocorasick
@@ -34,6 +34,7 @@ class PredictedSpan:
     span: Span
     score: float | None = None
     note: str | None = None  # shown in the region's meta in Label Studio (e.g. the votes behind it)
+    link: str | None = None  # its entity link (taxonomy.links), on a span of the article text
 
 
 def region_id(part: str, span: Span) -> str:
@@ -56,6 +57,13 @@ def span_result(taxonomy: Taxonomy, predicted: PredictedSpan) -> dict:
     return result
 
 
+def link_result(taxonomy: Taxonomy, predicted: PredictedSpan) -> dict:
+    """The per-region TextArea result of a span's link: Label Studio gives it the span's region id, start and end."""
+    span = predicted.span
+    return {"id": region_id(predicted.part, span), "from_name": taxonomy.links.control, "to_name": taxonomy.entity_object, "type": "textarea",
+            "value": {"start": span.start, "end": span.end, "text": [predicted.link]}}
+
+
 def topics_result(taxonomy: Taxonomy, topics: Iterable[str], note: str | None = None) -> dict:
     result = {"id": "topics", "from_name": taxonomy.topic_control, "to_name": taxonomy.topic_object, "type": "choices",
               "value": {"choices": list(topics)}}
@@ -66,12 +74,16 @@ def topics_result(taxonomy: Taxonomy, topics: Iterable[str], note: str | None = 
 
 def prediction_results(taxonomy: Taxonomy, spans: Iterable[PredictedSpan] = (), topics: Iterable[str] = (), topics_note: str | None = None,
                        relations: Iterable = ()) -> list[dict]:
-    """Spans, topics and relations (between text spans) as the `result` of a Label Studio prediction:
-    the one place this conversion lives.
+    """Spans, their links, topics and relations (between text spans) as the `result` of a Label Studio
+    prediction: the one place this conversion lives.
 
-    Title spans are dropped when the taxonomy labels no title (there is no control to put them on).
+    Title spans are dropped when the taxonomy labels no title (there is no control to put them on),
+    links when it has no links.
     """
-    results = [span_result(taxonomy, s) for s in spans if s.part == "text" or taxonomy.title_control]
+    spans = [s for s in spans if s.part == "text" or taxonomy.title_control]
+    results = [span_result(taxonomy, s) for s in spans]
+    if taxonomy.links:
+        results += [link_result(taxonomy, s) for s in spans if s.link and s.part == "text"]
     topics = sorted(set(topics))
     if topics:
         results.append(topics_result(taxonomy, topics, topics_note))
@@ -109,6 +121,7 @@ class GoldDocument:
     title: str
     entities: list[Span]
     title_entities: list[Span]
+    links: dict[Span, str] = field(default_factory=dict)  # the gold links of its text spans
 
 
 class GoldLexicon:
@@ -117,11 +130,13 @@ class GoldLexicon:
     The score is the share of the form's whole-word occurrences in annotated texts that gold labels
     with that label: a form gold labels inconsistently, or often leaves unlabelled ("Post" the
     newspaper vs. "post" the verb is told apart by case; "Afghan" inside an unlabelled stretch is
-    not), scores low. Forms are matched case-sensitively with an Aho-Corasick automaton.
+    not), scores low. Forms are matched case-sensitively with an Aho-Corasick automaton. A form's
+    link is the one that a strict majority of its gold text spans with that label have.
     """
 
-    def __init__(self, labels: dict[str, tuple[str, float]]):
+    def __init__(self, labels: dict[str, tuple[str, float]], links: dict[str, str] | None = None):
         self.labels = labels
+        self.links = links or {}
         self.automaton = automaton(labels)
 
     @classmethod
@@ -136,20 +151,25 @@ class GoldLexicon:
         best = {form: min(counts, key=lambda label: (-counts[label], rank.get(label, len(rank)))) for form, counts in votes.items()}
         finder = automaton(best)
         seen, labelled = Counter(), Counter()
+        link_votes: dict[str, Counter] = defaultdict(Counter)
         for document in documents():
+            for span in document.entities:
+                if best.get(span.text) == span.label:
+                    link_votes[span.text][document.links.get(span)] += 1
             for text, spans in ((document.text, document.entities), (document.title, document.title_entities)):
                 gold = {(s.start, s.end, s.label) for s in spans}
                 for start, end, form in matches(finder, text):
                     seen[form] += 1
                     labelled[form] += (start, end, best[form]) in gold
-        return cls({form: (label, labelled[form] / seen[form]) for form, label in best.items() if seen[form]})
+        links = {form: link for form, counts in link_votes.items() for link, n in counts.most_common(1) if link and 2 * n > counts.total()}
+        return cls({form: (label, labelled[form] / seen[form]) for form, label in best.items() if seen[form]}, links)
 
     def predict(self, text: str, part: str = "text", min_score: float = 0.0) -> list[PredictedSpan]:
         found = []
         for start, end, form in matches(self.automaton, text):
             label, score = self.labels[form]
             if score >= min_score:
-                found.append(PredictedSpan(part, Span(start, end, label, form), score))
+                found.append(PredictedSpan(part, Span(start, end, label, form), score, link=self.links.get(form) if part == "text" else None))
         return sorted(found, key=lambda p: (p.span.start, -p.span.end))
 
 

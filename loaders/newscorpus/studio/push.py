@@ -174,7 +174,7 @@ def carried_predictions(layout: Layout, taxonomy: Taxonomy, digests: dict[str, A
             moved = [TaskChange.between(t.seen, article).carry(r)[0] for t in stale for r in t.records]
             gold = resolve_gold(article_id, latest_per_annotator(moved), Counter())
             if gold.method != "none":
-                spans = [PredictedSpan("title", s) for s in gold.title_entities] + [PredictedSpan("text", s) for s in gold.entities]
+                spans = [PredictedSpan("title", s) for s in gold.title_entities] + [PredictedSpan("text", s, link=gold.links.get(s)) for s in gold.entities]
                 source = f"carried-forward:{item.file}#" + "+".join(f"task{t.task_id}" for t in stale)
                 found[article_id] = prediction(source, prediction_results(taxonomy, spans, gold.topics, relations=gold.relations))
         stale_tasks = {}
@@ -196,6 +196,6 @@ def gold_lexicon(layout: Layout, taxonomy: Taxonomy) -> GoldLexicon:
         for record in iter_articles(layout):
             resolved = gold.get(record["id"])
             if resolved is not None:
-                yield GoldDocument(record["id"], record["text"], record["title"], resolved.entities, resolved.title_entities)
+                yield GoldDocument(record["id"], record["text"], record["title"], resolved.entities, resolved.title_entities, resolved.links)
 
     return GoldLexicon.from_gold(documents, taxonomy.entity_names)

@@ -13,14 +13,14 @@ reviewer submits the new task.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 from .. import progress
 from ..corpus import iter_articles
 from ..exports.records import AnnotationRecord
 from ..layout import Layout
-from ..resolve import reviewed_votes, spans_of, voters_and_reviews, votes_of
+from ..resolve import majority_links, reviewed_votes, spans_of, voters_and_reviews, votes_of
 from ..taxonomy import Taxonomy
 from ..validate import valid_annotations
 from .client import Studio
@@ -57,7 +57,8 @@ def votes_note(voters: list[str], total: int) -> str:
 
 
 def review_task(taxonomy: Taxonomy, article: dict, project_title: str, voters: list[AnnotationRecord]) -> dict:
-    """The task a reviewer sees: the article, every annotator's labels as one prediction, the votes."""
+    """The task a reviewer sees: the article, every annotator's labels as one prediction, the votes;
+    a span's link is the one a strict majority of the annotators who marked it gave."""
     span_votes: dict[tuple, list[str]] = defaultdict(list)
     topic_votes: dict[str, list[str]] = defaultdict(list)
     for record in voters:
@@ -67,7 +68,8 @@ def review_task(taxonomy: Taxonomy, article: dict, project_title: str, voters: l
             topic_votes[topic].append(record.annotator)
     total = len(voters)
     ordered = sorted(span_votes.items(), key=lambda item: (item[0][0] != "title", item[0][1].start, -item[0][1].end, item[0][1].label))
-    spans = [PredictedSpan(part, span, len(who) / total, votes_note(who, total)) for (part, span), who in ordered]
+    links = majority_links(voters, [span for (part, span), _ in ordered if part == "text"], Counter()) if any(r.links for r in voters) else {}
+    spans = [PredictedSpan(part, span, len(who) / total, votes_note(who, total), links.get(span) if part == "text" else None) for (part, span), who in ordered]
     topics = sorted(topic_votes)
     topics_note = "; ".join(f"{topic}: {len(topic_votes[topic])} of {total}" for topic in topics)
     votes = {
