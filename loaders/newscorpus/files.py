@@ -45,17 +45,26 @@ def open_regular(path: Path, file: str) -> tuple[BinaryIO | None, Problem | None
 
 
 def read_bounded(path: Path, file: str, limit: int) -> tuple[bytes | None, Problem | None]:
-    """The whole file, if it is a regular file of at most `limit` bytes."""
+    """The whole file, if it is a regular file of at most `limit` bytes.
+
+    The read is sized by the file, not by the limit: Python reserves the whole size asked for before
+    it reads, and the limit of an export is 4 GiB."""
     handle, problem = open_regular(path, file)
     if problem:
         return None, problem
+    too_large = Problem("file-too-large", file, f"is larger than {limit >> 20} MiB, the most newscorpus reads from such a file")
     with handle:
         try:
-            raw = handle.read(limit + 1)
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                return None, too_large
+            raw = handle.read(size + 1)  # one byte past the size shows a file that grew since fstat
+            if len(raw) > size:
+                raw += handle.read(limit + 1 - len(raw))
         except OSError as err:
             return None, Problem("file-unreadable", file, err.strerror or str(err))
     if len(raw) > limit:
-        return None, Problem("file-too-large", file, f"is larger than {limit >> 20} MiB, the most newscorpus reads from such a file")
+        return None, too_large
     return raw, None
 
 
