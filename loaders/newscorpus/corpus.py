@@ -84,7 +84,7 @@ class CorpusAppend:
     def __init__(self, layout: Layout, keep_identical: bool = False):
         self.layout = layout
         self.keep_identical = keep_identical
-        self.schema = SchemaCheck(layout.schema_path("article.schema.json"))
+        self.schema = SchemaCheck.of_corpus(layout, "article.schema.json")
         self.records: dict[str, bytes] = {}  # id -> digest of title and text
         self.texts: dict[bytes, str] = {}  # digest of the text -> id
         self.shards: dict[str, str] = {}  # source -> shard name

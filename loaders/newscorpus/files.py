@@ -163,7 +163,7 @@ def read_checked_json(layout: Layout, path: Path, schema_name: str, code: str) -
     data, problem = decode_bytes(raw, file)
     if problem:
         return None, [problem]
-    problems = [Problem(code, file, message, pointer=pointer) for pointer, message in SchemaCheck(layout.schema_path(schema_name)).errors(data)]
+    problems = [Problem(code, file, message, pointer=pointer) for pointer, message in SchemaCheck.of_corpus(layout, schema_name).errors(data)]
     return (None if problems else data), problems
 
 

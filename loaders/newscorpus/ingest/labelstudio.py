@@ -158,7 +158,7 @@ def import_export(layout: Layout, paths: list[Path], options: ImportOptions) -> 
     task_ids = [t["id"] for _, t in tasks if isinstance(t.get("id"), int)]
     next_task_id = max(task_ids, default=0)
     batch = CorpusAppend(layout, keep_identical=True)
-    task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
+    task_schema = SchemaCheck.of_corpus(layout, "labelstudio-export.schema.json", definition="task")
     report, stored_tasks = Report(), []
     for index, (file, task) in enumerate(progress.tracked(tasks, "importing tasks", total=len(tasks), unit="tasks")):
         if not isinstance(task.get("id"), int):  # a 0.x task file may carry no id
