@@ -140,7 +140,7 @@ def test_a_full_disk_is_a_message_naming_the_folder_and_leaves_nothing(corpus):
     done = subprocess.run([str(NEWSCORPUS), "build", "--version", "1.0.0", "--root", str(corpus.root)],
                           preexec_fn=small_files_only, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stderr
-    assert f"cannot build the release in {corpus.releases_dir}" in done.stderr and "nothing was written" in done.stderr
+    assert f"cannot write the resolved labels in {corpus.releases_dir}: " in done.stderr and "nothing was written" in done.stderr
     assert "Traceback" not in done.stderr
     assert only_releases(corpus) == []
 
