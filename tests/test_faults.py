@@ -9,17 +9,27 @@ A small tmpfs (mounted when the tests may mount, as root) fills up as a real dis
 at sizes where the space runs out in the early, middle and late stages of a build.
 """
 
+import http.client
 import json
+import os
+import re
 import resource
-import shutil
+import secrets
 import signal
+import socket
 import subprocess
+import threading
+import urllib.parse
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from label_studio_sdk import LabelStudio
 
-from conftest import GUM, GUM_LABELS, NEWSCORPUS, REPO, article, gum_corpus, new_corpus, write_jsonl
+from newscorpus.studio.serve import Account, start_server, stop_server, wait_until_up
+
+from conftest import GUM, GUM_LABELS, NEWSCORPUS, REPO, StudioServer, article, free_port, gum_corpus, new_corpus, write_jsonl
 
 
 def file_size_limit(kib: int):
@@ -145,3 +155,111 @@ def test_import_that_runs_out_of_room_writes_neither_articles_nor_export(tmp_pat
     assert [p for p in (*layout.corpus_dir.rglob("*"), *layout.annotations_dir.rglob("*")) if p.is_file()] == []
     imported = newscorpus("import", export, "--source", "wikinews", "--root", layout.root)
     assert imported.returncode == 0, imported.stderr
+
+
+@pytest.mark.studio
+def test_a_pull_that_runs_out_of_room_writes_nothing(label_studio, tmp_path):
+    layout = one_article(tmp_path / "c")
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [article("a", "Alice spoke at length. " * 1000)])
+    env = label_studio.env()
+    assert newscorpus("studio", "push", "--project", "Full disk", "--root", layout.root, env=env).returncode == 0
+    done = newscorpus("studio", "pull", "--project", "Full disk", "--root", layout.root, env=env, limit_kib=8)  # the export holds 23 KB of text
+    assert_refused_cleanly(done, "the export", layout.annotations_dir / "full-disk")
+    assert [p for p in layout.annotations_dir.rglob("*") if p.is_file()] == []
+    assert newscorpus("studio", "pull", "--project", "Full disk", "--root", layout.root, env=env).returncode == 0
+
+
+class KillingProxy(BaseHTTPRequestHandler):
+    """Passes requests to a real Label Studio until the request the test names (`fatal`, a method
+    and a path pattern, its `fatal_at`-th occurrence): then it kills the server's processes and
+    drops the connection, as a server that dies under the request does."""
+
+    upstream: str
+    server_process: subprocess.Popen
+    fatal: tuple[str, re.Pattern]
+    fatal_at: int
+    seen = 0
+
+    def relay(self):
+        method, pattern = self.fatal
+        if self.command == method and pattern.search(self.path):
+            type(self).seen += 1
+            if type(self).seen == self.fatal_at:
+                os.killpg(self.server_process.pid, signal.SIGKILL)
+                self.server_process.wait()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        connection = http.client.HTTPConnection(*urllib.parse.urlsplit(self.upstream).netloc.split(":"), timeout=300)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        connection.request(self.command, self.path, body=body, headers=headers)
+        answer = connection.getresponse()
+        data = answer.read()
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = relay
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def killing_proxy(studio, process, method: str, path_pattern: str, at: int = 1):
+    KillingProxy.upstream, KillingProxy.server_process = studio.url, process
+    KillingProxy.fatal, KillingProxy.fatal_at, KillingProxy.seen = (method, re.compile(path_pattern)), at, 0
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), KillingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        yield StudioServer(f"http://127.0.0.1:{proxy.server_port}", studio.token)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+@contextmanager
+def own_label_studio(data_dir: Path, account: Account):
+    """A real Label Studio of the test's own, its database in `data_dir`: started again on it, it has
+    the same projects, tasks and token. Yields the server and its process."""
+    url = f"http://127.0.0.1:{free_port()}"
+    server = start_server(data_dir, int(url.rsplit(":", 1)[1]), account)
+    try:
+        wait_until_up(server, url, data_dir)
+        yield StudioServer(url, account.token), server
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.studio
+def test_a_push_whose_server_dies_part_way_says_how_many_went_in_and_the_next_push_completes_it(tmp_path):
+    """A real server of its own, killed under the second batch of 500 tasks, then started again on its database."""
+    layout = one_article(tmp_path / "c")
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [article(f"story-{i}", f"Story number {i} about Alice.") for i in range(700)])
+    data_dir, token = tmp_path / "studio", secrets.token_hex(20)
+    account = Account("curator@example.com", secrets.token_hex(8), token=token)
+    with own_label_studio(data_dir, account) as (studio, process):
+        with killing_proxy(studio, process, "POST", r"^/api/projects/\d+/import", at=2) as proxied:
+            done = newscorpus("studio", "push", "--project", "Dies", "--root", layout.root, "--quiet", env=proxied.env())
+    assert done.returncode == 1, done.stderr
+    assert "importing tasks" in done.stderr and "500 tasks of this push went in before it failed" in done.stderr
+    assert "Traceback" not in done.stderr and token not in done.stderr + done.stdout
+    with own_label_studio(data_dir, account) as (studio, process):
+        again = newscorpus("studio", "push", "--project", "Dies", "--root", layout.root, "--quiet", env=studio.env())
+        assert again.returncode == 0, again.stderr
+        assert "pushed 200 tasks; 500 articles already in the project" in again.stdout
+        client = LabelStudio(base_url=studio.url, api_key=token)
+        (project,) = [p for p in client.projects.list() if p.title == "Dies"]
+        ids = [t.data["article_id"] for t in client.tasks.list(project=project.id, fields="all")]
+        assert len(ids) == 700 and len(set(ids)) == 700  # every article once: no duplicate task
+
+        with killing_proxy(studio, process, "GET", r"/export", at=1) as proxied:
+            pulled = newscorpus("studio", "pull", "--project", "Dies", "--root", layout.root, "--quiet", env=proxied.env())
+        assert pulled.returncode == 1 and "exporting the project" in pulled.stderr, pulled.stderr
+        assert "Traceback" not in pulled.stderr and token not in pulled.stderr + pulled.stdout
+        assert [p for p in layout.annotations_dir.rglob("*") if p.is_file()] == []  # a pull whose server dies writes nothing
