@@ -3,7 +3,8 @@ unusual but valid one ends up in the release as documented.
 
 Each case is one file dropped into a small base corpus (tests/catalogue/base): `__corpus.jsonl` as
 an extra shard, `__export.json` as a Label Studio export, `__taxonomy.json` as the taxonomy,
-`__release.json` as the release settings.
+`__release.json` as the release settings, `__article-schema.json`, `__export-schema.json` and
+`__taxonomy-schema.json` as the corpus's own copy of that schema.
 tests/catalogue/expected.json holds the outcome each must produce.
 """
 
@@ -30,7 +31,8 @@ def corpus_with(case: Path, root: Path) -> tuple[Layout, str]:
     (root / "annotations").mkdir()
     kind = case.name.split("__")[1]
     place = {"corpus.jsonl": "corpus/case.jsonl", "export.json": "annotations/case.json", "taxonomy.json": "schema/taxonomy.json",
-             "release.json": "corpus/release.json"}[kind]
+             "release.json": "corpus/release.json", "article-schema.json": "schema/article.schema.json",
+             "export-schema.json": "schema/labelstudio-export.schema.json", "taxonomy-schema.json": "schema/taxonomy.schema.json"}[kind]
     shutil.copyfile(case, root / place)
     return Layout(root), place
 
@@ -44,6 +46,8 @@ def test_a_rejected_input_fails_with_its_place_named_and_writes_nothing(name, tm
     lines = [l for l in result.out.splitlines() if f"[{expected['problem']}]" in l and l.startswith(f"error: {place}")]
     assert lines, f"no {expected['problem']} error for {place} in:\n{result.out}"
     assert any(expected["where"] in l for l in lines), lines
+    if expected.get("alone"):  # nothing else is checked against it: no cascade of errors it caused
+        assert result.out.count("error: ") == 1, result.out
     built = run("build", "--version", "1.0.0", "--root", layout.root)
     assert built.code == 1 and f"[{expected['problem']}]" in built.err
     for output in (result.out + result.err, built.out + built.err):

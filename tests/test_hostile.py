@@ -11,10 +11,13 @@ import signal
 import subprocess
 import threading
 import time
+import tracemalloc
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from newscorpus.files import EXPORT_LIMIT, read_bounded
 
 from conftest import NEWSCORPUS, REPO, article, gum_corpus, new_corpus, run, write_jsonl
 from test_failure import alive, children_of
@@ -42,6 +45,28 @@ def test_a_fifo_a_device_and_a_link_loop_are_named_not_read(corpus):
     assert "error: corpus/zero.jsonl: [not-a-file] is a character device" in result.out
     assert "error: annotations/loop.json: [file-unreadable] Too many levels of symbolic links" in result.out
     assert "Traceback" not in result.out + result.err
+
+
+def test_reading_a_small_export_reserves_memory_for_its_size_not_for_the_4_gib_cap(tmp_path):
+    export = tmp_path / "export.json"
+    export.write_bytes(b"[]" + b" " * 100_000)
+    tracemalloc.start()
+    try:
+        raw, problem = read_bounded(export, "export.json", EXPORT_LIMIT)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert problem is None and len(raw) == 100_002
+    assert peak < 1 << 20
+
+
+def test_a_file_past_the_cap_is_refused_without_being_read(tmp_path):
+    export = tmp_path / "export.json"
+    export.write_bytes(b"[]" + b" " * 2000)
+    raw, problem = read_bounded(export, "export.json", 1000)
+    assert raw is None and problem.code == "file-too-large"
+    raw, problem = read_bounded(export, "export.json", 2002)
+    assert problem is None and len(raw) == 2002
 
 
 @pytest.mark.parametrize("version", ["01.0.0", "1.00.0", "١.٠.٠", "2.0.0\n", "1.0", "1.0.0.0", "v1.0.0"])
@@ -115,7 +140,7 @@ def test_a_full_disk_is_a_message_naming_the_folder_and_leaves_nothing(corpus):
     done = subprocess.run([str(NEWSCORPUS), "build", "--version", "1.0.0", "--root", str(corpus.root)],
                           preexec_fn=small_files_only, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stderr
-    assert f"cannot build the release in {corpus.releases_dir}" in done.stderr and "nothing was written" in done.stderr
+    assert f"cannot write the resolved labels in {corpus.releases_dir}: " in done.stderr and "nothing was written" in done.stderr
     assert "Traceback" not in done.stderr
     assert only_releases(corpus) == []
 

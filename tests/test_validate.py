@@ -30,3 +30,23 @@ def test_an_unknown_format_or_option_is_a_usage_error(gum):
     assert run("validate", "--root", gum.root, "--format", "xml").code == 2
     unknown = run("validate", "--root", gum.root, "--bogus")
     assert unknown.code == 2 and "No such option" in unknown.err and "Traceback" not in unknown.err
+
+
+def test_a_broken_schema_of_the_corpus_is_one_error_in_every_format_and_for_every_command_that_reads_it(gum, tmp_path):
+    schema = gum.root / "schema" / "article.schema.json"
+    schema.write_text(schema.read_text().replace('"type": "object"', '"type": "dict"', 1))
+    report = json.loads(run("validate", "--root", gum.root, "--format", "json").out)
+    assert [(p["code"], p["file"], p["pointer"]) for p in report["problems"]] == [("schema-invalid", "schema/article.schema.json", "/type")]
+    note = tmp_path / "note.txt"
+    note.write_text("A title\nA body.\n")
+    added = run("add", note, "--source", "wire", "--root", gum.root)
+    assert added.code == 1 and "schema/article.schema.json (/type): [schema-invalid]" in added.err
+    assert "Traceback" not in added.err and not (gum.corpus_dir / "wire.jsonl").exists()
+
+
+def test_a_schema_file_that_is_not_json_is_named_with_its_line(gum):
+    (gum.root / "schema" / "labelstudio-export.schema.json").write_text('{\n  "type": "object",\n}\n')
+    result = run("validate", "--root", gum.root)
+    assert result.code == 1
+    assert result.out.startswith("error: schema/labelstudio-export.schema.json (line 2): [schema-invalid] is not valid JSON: trailing comma")
+    assert result.out.count("error: ") == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from .files import LINE_LIMIT, decode_bytes, open_regular, write_atomically
+from .files import LINE_LIMIT, decode_bytes, open_regular, write_all_atomically
 from .layout import Layout
 from .languages import unknown_language
 from .problems import InputError, Problem, Report
@@ -84,7 +84,7 @@ class CorpusAppend:
     def __init__(self, layout: Layout, keep_identical: bool = False):
         self.layout = layout
         self.keep_identical = keep_identical
-        self.schema = SchemaCheck(layout.schema_path("article.schema.json"))
+        self.schema = SchemaCheck.of_corpus(layout, "article.schema.json")
         self.records: dict[str, bytes] = {}  # id -> digest of title and text
         self.texts: dict[bytes, str] = {}  # digest of the text -> id
         self.shards: dict[str, str] = {}  # source -> shard name
@@ -125,18 +125,24 @@ class CorpusAppend:
         self.added += 1
         return []
 
-    def write(self) -> list[Path]:
-        """Each shard that gained articles: its old bytes, then the new lines, renamed into place."""
-        written = []
+    def staged(self) -> dict[Path, list[bytes]]:
+        """Each shard that gained articles, as it will be: its old bytes, then the new lines."""
+        shards = {}
         for shard, lines in self.pending.items():
             path = self.layout.corpus_dir / f"{shard}.jsonl"
-            written.append(path)
             previous = path.read_bytes() if path.exists() else b""
             if previous and not previous.endswith(b"\n"):
                 previous += b"\n"
-            write_atomically(path, [previous, *lines])
+            shards[path] = [previous, *lines]
+        return shards
+
+    def write(self, also: dict[Path, bytes] | None = None) -> list[Path]:
+        """The shards that gained articles (and the files `also` names), all renamed into place
+        only once every one is written: a full disk leaves the corpus as it was."""
+        shards = self.staged()
+        write_all_atomically({**shards, **(also or {})})
         self.pending = {}
-        return written
+        return list(shards)
 
 
 def add_article(layout: Layout, record: dict) -> Path:

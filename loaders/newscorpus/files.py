@@ -8,6 +8,7 @@ import os
 import re
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,7 +17,7 @@ import orjson
 import pyarrow as pa
 
 from .layout import Layout
-from .problems import Problem
+from .problems import CommandError, Problem
 from .schemas import SchemaCheck
 
 BOM = b"\xef\xbb\xbf"
@@ -45,17 +46,26 @@ def open_regular(path: Path, file: str) -> tuple[BinaryIO | None, Problem | None
 
 
 def read_bounded(path: Path, file: str, limit: int) -> tuple[bytes | None, Problem | None]:
-    """The whole file, if it is a regular file of at most `limit` bytes."""
+    """The whole file, if it is a regular file of at most `limit` bytes.
+
+    The read is sized by the file, not by the limit: Python reserves the whole size asked for before
+    it reads, and the limit of an export is 4 GiB."""
     handle, problem = open_regular(path, file)
     if problem:
         return None, problem
+    too_large = Problem("file-too-large", file, f"is larger than {limit >> 20} MiB, the most newscorpus reads from such a file")
     with handle:
         try:
-            raw = handle.read(limit + 1)
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                return None, too_large
+            raw = handle.read(size + 1)  # one byte past the size shows a file that grew since fstat
+            if len(raw) > size:
+                raw += handle.read(limit + 1 - len(raw))
         except OSError as err:
             return None, Problem("file-unreadable", file, err.strerror or str(err))
     if len(raw) > limit:
-        return None, Problem("file-too-large", file, f"is larger than {limit >> 20} MiB, the most newscorpus reads from such a file")
+        return None, too_large
     return raw, None
 
 
@@ -154,7 +164,7 @@ def read_checked_json(layout: Layout, path: Path, schema_name: str, code: str) -
     data, problem = decode_bytes(raw, file)
     if problem:
         return None, [problem]
-    problems = [Problem(code, file, message, pointer=pointer) for pointer, message in SchemaCheck(layout.schema_path(schema_name)).errors(data)]
+    problems = [Problem(code, file, message, pointer=pointer) for pointer, message in SchemaCheck.of_corpus(layout, schema_name).errors(data)]
     return (None if problems else data), problems
 
 
@@ -168,15 +178,39 @@ def write_atomically(path: Path, data: bytes | list[bytes]) -> None:
     """Write to a temporary file beside `path`, then rename: readers see the old file or the new one.
 
     `data` may be a list of chunks, so that a large file is never joined into one bytes object."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    write_all_atomically({path: data})
+
+
+def write_all_atomically(files: dict[Path, bytes | list[bytes]]) -> None:
+    """Every file written in full to a temporary file beside it, and only then all renamed: a write
+    that fails (a full disk) leaves every one of them as it was."""
+    staged: list[tuple[str, Path]] = []
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would make release files private to their builder
-        with os.fdopen(fd, "wb") as handle:
-            handle.writelines([data] if isinstance(data, bytes) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 would make release files private to their builder
+            with os.fdopen(fd, "wb") as handle:
+                handle.writelines([data] if isinstance(data, bytes) else data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def writing(folder: Path, what: str, failures: tuple[type[Exception], ...] = (OSError,)):
+    """A write that fails (a full disk, a file size limit, a read-only folder) becomes one message
+    naming the folder and what was being written. Writes go through temporary files that their
+    writers remove, so the message can say that nothing was written."""
+    try:
+        yield
+    except failures as err:
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        reason = getattr(err, "strerror", None) or str(err)
+        raise CommandError(f"cannot write {what} in {folder}: {reason}{where}; nothing was written") from None

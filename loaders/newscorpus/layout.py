@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGED_SCHEMAS = Path(__file__).parent / "schema"
+# The schemas a corpus may ship its own copy of (schema_path); the manifest's is always newscorpus's.
+CORPUS_SCHEMAS = ("article.schema.json", "labelstudio-export.schema.json", "taxonomy.schema.json",
+                  "boilerplate.schema.json", "release.schema.json", "predictions.schema.json")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class Layout:
         """The corpus's own schema file if it ships one, else the one packaged with newscorpus."""
         own = self.root / "schema" / name
         return own if own.exists() else PACKAGED_SCHEMAS / name
+
+    def own_schemas(self) -> list[Path]:
+        """The schema files the corpus ships in place of the packaged ones."""
+        return [path for name in CORPUS_SCHEMAS if (path := self.root / "schema" / name).exists()]
 
     def shards(self) -> list[Path]:
         return sorted(self.corpus_dir.glob("*.jsonl"))

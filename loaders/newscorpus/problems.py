@@ -25,6 +25,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "bom-error": ("error", "The file starts with a byte order mark"),
     "json-error": ("error", "The text is not valid JSON"),
     "schema-error": ("error", "The record does not match its JSON Schema"),
+    "schema-invalid": ("error", "A JSON Schema file of the corpus is not a valid Draft 2020-12 schema; nothing is checked against it"),
     "taxonomy-error": ("error", "The taxonomy is invalid"),
     "duplicate-label": ("error", "A label appears twice in the taxonomy"),
     "duplicate-name": ("error", "Two controls or objects of the taxonomy share a name"),

@@ -8,13 +8,16 @@ expected, what was found), then a short excerpt of the value, never the whole va
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 import jsonschema_rs
 import orjson
 
+from .layout import Layout
+from .problems import InputError, Problem, Report
+
 EXCERPT_LIMIT = 60
+JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 TYPE_NAMES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
 
 
@@ -77,19 +80,76 @@ def reason(error: jsonschema_rs.ValidationError) -> str:
     return shortened if len(shortened) <= 200 else shortened[:197] + "..."
 
 
-class SchemaCheck:
-    """Checks against a schema file, or against one of its definitions (`definition="task"`)."""
+class SchemaInvalid(InputError):
+    """A schema file that is not a Draft 2020-12 schema: nothing can be checked against it, so the
+    command stops at this one error instead of blaming every record."""
 
-    def __init__(self, schema_path: Path, definition: str | None = None):
+    def __init__(self, problem: Problem):
+        super().__init__(Report([problem]), f"nothing was checked: {problem.file} is not a valid JSON Schema")
+        self.problem = problem
+
+
+def reference_pointer(schema, target: str, path=()) -> str:
+    """Where in `schema` the `$ref` to `target` stands ("" if it cannot be found)."""
+    if isinstance(schema, dict):
+        if schema.get("$ref") == target:
+            return json_pointer([*path, "$ref"])
+        items = schema.items()
+    elif isinstance(schema, list):
+        items = enumerate(schema)
+    else:
+        return ""
+    return next((found for key, value in items if (found := reference_pointer(value, target, (*path, key)))), "")
+
+
+def schema_problem(error: jsonschema_rs.ValidationError, schema, file: str) -> Problem:
+    """What jsonschema-rs found wrong with a schema, at its place in the schema file."""
+    if error.kind.name == "$ref":  # the message names the missing target; the pointer is the $ref's own place
+        target = error.message.removeprefix("Pointer '").partition("'")[0]
+        pointer = reference_pointer(schema, "#" + target) if error.message.startswith("Pointer '") else ""
+        return Problem("schema-invalid", file, f"is not a valid Draft 2020-12 schema: $ref: {error.message}", pointer=pointer)
+    path = list(error.instance_path)
+    where = f"the value of {path[-1]!r}" if path else "the schema"
+    if path and path[-1] == "type" and error.kind.name == "anyOf":
+        return Problem("schema-invalid", file, f"is not a valid Draft 2020-12 schema: {where} must be one of {', '.join(JSON_TYPES)} "
+                       f"or an array of them, found {excerpt(error.instance)}", pointer=json_pointer(path))
+    return Problem("schema-invalid", file, f"is not a valid Draft 2020-12 schema: {where} {reason(error)}", pointer=json_pointer(path))
+
+
+def load_schema(schema_path: Path, file: str):
+    try:
+        return orjson.loads(schema_path.read_bytes())
+    except OSError as err:
+        raise SchemaInvalid(Problem("file-unreadable", file, err.strerror or str(err))) from None
+    except orjson.JSONDecodeError as err:
+        raise SchemaInvalid(Problem("schema-invalid", file, f"is not valid JSON: {err.msg} at column {err.colno}", line=err.lineno)) from None
+
+
+class SchemaCheck:
+    """Checks against a schema file, or against one of its definitions (`definition="task"`).
+
+    The schema is compiled at once: one that is not a valid Draft 2020-12 schema raises
+    SchemaInvalid, naming `file` (the schema file as the user knows it) and the pointer in it."""
+
+    def __init__(self, schema_path: Path, definition: str | None = None, file: str | None = None):
         self.path = schema_path
-        self.schema = orjson.loads(schema_path.read_bytes())
-        if definition is not None:
+        file = file or str(schema_path)
+        self.schema = load_schema(schema_path, file)
+        if definition is not None and isinstance(self.schema, dict):
             kept = {k: v for k, v in self.schema.items() if k in ("$schema", "$id", "$defs")}
             self.schema = {**kept, "$ref": f"#/$defs/{definition}"}
+        try:
+            self._validator = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
+        except jsonschema_rs.ValidationError as err:
+            raise SchemaInvalid(schema_problem(err, self.schema, file)) from None
+        except jsonschema_rs.ReferencingError as err:
+            raise SchemaInvalid(Problem("schema-invalid", file, f"is not a valid Draft 2020-12 schema: {err}")) from None
 
-    @cached_property
-    def _validator(self):
-        return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
+    @classmethod
+    def of_corpus(cls, layout: Layout, name: str, definition: str | None = None) -> SchemaCheck:
+        """The corpus's own copy of schema `name`, else the packaged one, named as the user knows it."""
+        path = layout.schema_path(name)
+        return cls(path, definition, layout.relative(path))
 
     def errors(self, instance, prefix=()) -> list[tuple[str, str]]:
         """(JSON pointer, message) for each way `instance` breaks the schema; empty when valid."""

@@ -20,7 +20,7 @@ from .languages import script_mismatch, unknown_language
 from .layout import Layout
 from .problems import InputError, Problem, Report
 from .resolve import ReviewCheck
-from .schemas import SchemaCheck
+from .schemas import SchemaCheck, SchemaInvalid
 from .settings import check_release_settings
 from .split import NearDuplicateIndex, SplitSettings
 from .taxonomy import Taxonomy, check_taxonomy
@@ -32,7 +32,7 @@ ArticleSink = Callable[[dict], None]
 
 def check_corpus(layout: Layout, report: Report, on_article: ArticleSink | None = None) -> dict[str, ArticleDigest]:
     """Checks every article; returns id -> digest of text and title for the annotation checks."""
-    schema = SchemaCheck(layout.schema_path("article.schema.json"))
+    schema = SchemaCheck.of_corpus(layout, "article.schema.json")
     first_seen: dict[str, str] = {}
     digests: dict[str, ArticleDigest] = {}
     for path in layout.shards():
@@ -72,6 +72,18 @@ def check_language(record: dict, file: str, line: int, report: Report) -> None:
     mismatch = script_mismatch(record["language"], record["title"] + "\n" + record["text"])
     if mismatch:
         report.add(Problem("language-script-mismatch", file, mismatch, line=line, pointer="/language"))
+
+
+def check_own_schemas(layout: Layout) -> list[Problem]:
+    """The corpus's own schema files, each a valid Draft 2020-12 schema: a broken one would make
+    every record it checks look wrong."""
+    problems = []
+    for path in layout.own_schemas():
+        try:
+            SchemaCheck(path, file=layout.relative(path))
+        except SchemaInvalid as err:
+            problems.append(err.problem)
+    return problems
 
 
 def carries_stale_tasks(settings: dict | None) -> bool:
@@ -144,7 +156,9 @@ def check_inputs(
     digests. Should the worker find that those digests were not the corpus's (an invalid corpus),
     the annotations are checked again, in order, so the report is the one a single process gives.
     """
-    report = Report()
+    report = Report(check_own_schemas(layout))
+    if report.problems:  # validation stops here: nothing can be checked against a broken schema
+        return report, None, None
     taxonomy, problems = check_taxonomy(layout)
     report.extend(problems)
     settings, problems = check_release_settings(layout)

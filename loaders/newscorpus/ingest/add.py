@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import progress
 from ..corpus import CorpusAppend
+from ..files import writing
 from ..layout import Layout
 from ..problems import Problem, Report
 from .boilerplate import load_boilerplate_rules
@@ -81,7 +82,8 @@ def add_inputs(layout: Layout, paths: list[Path], options: AddOptions, all_or_no
     report.counts["articles added"] = batch.added
     if all_or_nothing and not report.valid:
         return AddOutcome(report, 0, [])
-    return AddOutcome(report, batch.added, batch.write())
+    with writing(layout.corpus_dir, "the corpus shards"):
+        return AddOutcome(report, batch.added, batch.write())
 
 
 def add_records(path: Path, raw: bytes, file: str, options: AddOptions, batch: CorpusAppend) -> list[Problem]:

@@ -23,7 +23,7 @@ from .. import progress
 from ..annotators import without_identities
 from ..corpus import CorpusAppend
 from ..exports.reading import TaskReader
-from ..files import decode_bytes, write_atomically
+from ..files import decode_bytes, writing
 from ..layout import Layout
 from ..problems import InputError, Problem, Report
 from ..schemas import SchemaCheck
@@ -158,7 +158,7 @@ def import_export(layout: Layout, paths: list[Path], options: ImportOptions) -> 
     task_ids = [t["id"] for _, t in tasks if isinstance(t.get("id"), int)]
     next_task_id = max(task_ids, default=0)
     batch = CorpusAppend(layout, keep_identical=True)
-    task_schema = SchemaCheck(layout.schema_path("labelstudio-export.schema.json"), definition="task")
+    task_schema = SchemaCheck.of_corpus(layout, "labelstudio-export.schema.json", definition="task")
     report, stored_tasks = Report(), []
     for index, (file, task) in enumerate(progress.tracked(tasks, "importing tasks", total=len(tasks), unit="tasks")):
         if not isinstance(task.get("id"), int):  # a 0.x task file may carry no id
@@ -183,11 +183,12 @@ def import_export(layout: Layout, paths: list[Path], options: ImportOptions) -> 
     target = layout.annotations_dir / (slug(options.source) or "import") / f"{stamp}-{digest[:12]}.json"
     body = orjson.dumps(stored_tasks, option=orjson.OPT_INDENT_2) + b"\n"
     unchanged = target.exists() and target.read_bytes() == body
-    batch.write()
+    written = {}
     if not unchanged:
-        write_atomically(target, body)
         audit = {"imported": [{"file": name, "sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)} for name, raw in originals],
                  "shapes": sorted(shapes), "source": options.source, "id_from": options.id_from or "article_id, else task",
                  "text_key": options.text_key, "title_key": options.title_key}
-        write_atomically(target.with_name(f".{target.stem}.import.json"), orjson.dumps(audit, option=orjson.OPT_INDENT_2) + b"\n")
+        written = {target: body, target.with_name(f".{target.stem}.import.json"): orjson.dumps(audit, option=orjson.OPT_INDENT_2) + b"\n"}
+    with writing(layout.root, "the articles and the export"):
+        batch.write(also=written)  # articles, export and audit together, or none of them
     return ImportOutcome(None if unchanged else target, len(stored_tasks), batch.added, batch.unchanged)

@@ -35,7 +35,7 @@ from ..hf_builder.builder import BuildPlan, NewsCorpus
 from ..hf_builder.features import CONFIG_NAMES
 from ..hf_builder.tables import ChunkTables
 from ..corpus import iter_lines
-from ..files import write_atomically
+from ..files import write_atomically, writing
 from ..layout import Layout
 from ..problems import CommandError, InputError, Problem, Report
 from ..resolve import Resolver, ResolvedStore
@@ -54,6 +54,7 @@ STAGING = re.compile(r"^\.staging-v[\d.]+-(\d+)$")
 # Articles per chunk of a split, the unit of work of the tables: fixed, so that the bytes of a
 # release do not depend on the number of processes that made it.
 CHUNK_ARTICLES = 1000
+WRITE_FAILURES = (OSError, sqlite3.OperationalError)  # SQLite says "database or disk is full"
 
 
 @dataclass
@@ -169,15 +170,11 @@ def build_release(layout: Layout, version: str, out_dir: Path, history_dir: Path
         raise CommandError(f"{out_dir} is not a folder: --out names the folder that holds the releases")
     refuse_existing(out_dir, version)
     settings = load_release_settings(layout)
-    try:
+    with writing(out_dir, "the release", WRITE_FAILURES):  # each stage names itself; this is for the folder, the lock, the rename
         out_dir.mkdir(parents=True, exist_ok=True)
         with build_lock(out_dir, version):
             refuse_existing(out_dir, version)  # the build that held the lock may just have written it
             return write_release(layout, version, settings, out_dir, history_dir or out_dir, num_proc)
-    except (OSError, sqlite3.OperationalError) as err:  # disk full, read-only folder, ...
-        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
-        reason = getattr(err, "strerror", None) or str(err)
-        raise CommandError(f"cannot build the release in {out_dir}: {reason}{where}; nothing was written") from None
 
 
 def refuse_existing(out_dir: Path, version: str) -> None:
@@ -229,11 +226,12 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
             taxonomy, problems = check_taxonomy(layout)
             if taxonomy is None:
                 raise InputError(Report(problems), "the release was not built: the taxonomy is invalid")
-            store = ResolvedStore(staging / "resolved.sqlite")
-            resolver = Resolver(store, taxonomy.topic_names)
-            report, taxonomy, corpus_order = check_inputs(layout, resolver, SplitSettings.from_release_settings(settings), pool)
-            store.commit()
-            store.close()
+            with writing(out_dir, "the resolved labels", WRITE_FAILURES):
+                store = ResolvedStore(staging / "resolved.sqlite")
+                resolver = Resolver(store, taxonomy.topic_names)
+                report, taxonomy, corpus_order = check_inputs(layout, resolver, SplitSettings.from_release_settings(settings), pool)
+                store.commit()
+                store.close()
             if not report.valid:
                 raise InputError(report, "the release was not built: the inputs are invalid")
             earlier = [v for v in releases_in(history_dir) if version_key(v) < version_key(version)]
@@ -243,32 +241,45 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
                 splits = corpus_order.near_duplicates.assign(previous_splits)
             with progress.stage("partitioning articles", total=len(splits)):
                 chunks = partition_articles(layout, corpus_order.ids, splits)
-            plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", staging / "tables", Pseudonyms(load_or_create_key(layout)))
+            with writing(layout.annotations_dir, "the pseudonym key", WRITE_FAILURES):
+                key = load_or_create_key(layout)
+            plan = BuildPlan.from_release_settings(settings, taxonomy, staging / "resolved.sqlite", staging / "tables", Pseudonyms(key))
             plan.chunks = dict(Counter(chunk.split for chunk in chunks))
             release_dir = staging / "release"
             stats = Counter()
             measures = AgreementMeasures(LabelNames.of(taxonomy))
             with progress.stage("writing configs", total=len(splits)) as stage:
-                for counts, chunk_agreement in pool.run(write_chunk_tables, [(plan, layout.shards(), chunk) for chunk in chunks], stage):
-                    stats.update(counts)
-                    measures.merge(chunk_agreement)
-                built = [c for c in pool.run(build_config, [(plan, name, staging, release_dir) for name in CONFIG_NAMES]) if c.files]
+                with writing(out_dir, "the tables of the configs", WRITE_FAILURES):
+                    for counts, chunk_agreement in pool.run(write_chunk_tables, [(plan, layout.shards(), chunk) for chunk in chunks], stage):
+                        stats.update(counts)
+                        measures.merge(chunk_agreement)
+                with writing(out_dir, "the Parquet shards", WRITE_FAILURES):
+                    built = [c for c in pool.run(build_config, [(plan, name, staging, release_dir) for name in CONFIG_NAMES]) if c.files]
         stats.update(resolver.counts)
+        for intermediate in staging.iterdir():  # the room they take is the card's
+            if intermediate.is_dir() and intermediate != release_dir:
+                shutil.rmtree(intermediate)
+            elif intermediate.is_file():
+                intermediate.unlink()
         with progress.stage("writing card and manifest", unit=""):
             inputs = [{"path": layout.relative(p), "sha256": sha256_of(p)} for p in input_files(layout)]
             agreement = measures.report()
             earlier_agreement = previous_agreement(history_dir / f"v{previous}") if previous and agreement["articles"] else None
             context = ReleaseContext(version, settings, taxonomy, built, stats, resolver, previous,
                                      changelog(history_dir / f"v{previous}", release_dir) if previous else None, agreement, earlier_agreement)
-            write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
+            with writing(out_dir, "the Croissant file", WRITE_FAILURES):
+                write_atomically(release_dir / "croissant.json", orjson.dumps(croissant_metadata(context, release_dir), option=orjson.OPT_INDENT_2) + b"\n")
             panels = label_panels(context, release_dir)
-            write_atomically(release_dir / CHART_FILE, label_chart_png(panels))
-            if agreement["articles"]:
-                write_atomically(release_dir / REPORT_FILE, render_json(agreement).encode())
-                write_atomically(release_dir / PAIRS_FILE, pair_matrix_png(agreement))
-            if agreement["confusion"]:
-                write_atomically(release_dir / CONFUSION_FILE, confusion_png(agreement))
-            write_atomically(release_dir / "README.md", render_card(context, release_dir, panels).encode())
+            with writing(out_dir, "the picture", WRITE_FAILURES):
+                write_atomically(release_dir / CHART_FILE, label_chart_png(panels))
+            with writing(out_dir, "the agreement report", WRITE_FAILURES):
+                if agreement["articles"]:
+                    write_atomically(release_dir / REPORT_FILE, render_json(agreement).encode())
+                    write_atomically(release_dir / PAIRS_FILE, pair_matrix_png(agreement))
+                if agreement["confusion"]:
+                    write_atomically(release_dir / CONFUSION_FILE, confusion_png(agreement))
+            with writing(out_dir, "the card", WRITE_FAILURES):
+                write_atomically(release_dir / "README.md", render_card(context, release_dir, panels).encode())
             manifest = {
                 "version": version,
                 "tool": tool_versions(),
@@ -278,7 +289,8 @@ def write_release(layout: Layout, version: str, settings: dict, out_dir: Path, h
                 "stats": dict(sorted(stats.items())),
                 "splits": splits,
             }
-            write_atomically(release_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
+            with writing(out_dir, "the manifest", WRITE_FAILURES):
+                write_atomically(release_dir / "manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
         os.rename(release_dir, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -315,7 +327,12 @@ def build_config(plan: BuildPlan, name: str, staging: Path, release_dir: Path) -
     datasets.utils.logging.disable_progress_bar()
     raw = staging / "raw" / name
     builder = NewsCorpus(plan=plan, config_name=name, cache_dir=str(staging / "cache"))
-    builder.download_and_prepare(output_dir=str(raw), file_format="parquet", max_shard_size=plan.max_shard_bytes)
+    try:
+        builder.download_and_prepare(output_dir=str(raw), file_format="parquet", max_shard_size=plan.max_shard_bytes)
+    except datasets.exceptions.DatasetGenerationError as err:  # it wraps a failed write: the write's own error says what happened
+        if isinstance(err.__cause__, OSError):
+            raise err.__cause__ from None
+        raise
     config = BuiltConfig(name, builder.info)
     for split, split_info in builder.info.splits.items():
         shards = sorted(raw.glob(f"*-{split}.parquet")) + sorted(raw.glob(f"*-{split}-[0-9]*-of-[0-9]*.parquet"))

@@ -7,17 +7,41 @@ broken. A release that is not committed yet (just built) is rebuilt from the wor
 
 from __future__ import annotations
 
+import importlib.metadata
+import shlex
 import subprocess
 import sys
 import tarfile
 import tempfile
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from ..layout import Layout
 from ..problems import CommandError
 from .manifest import read_manifest, sha256_of, tool_versions
 
 GIT_TIMEOUT = 120
+MISSING_MODULE = "newscorpus-verify: missing module "
+# Runs the old commit's command line after importing every module of its package, so that a module
+# this environment lacks is named here, not in the old code's own words (a ModuleNotFoundError).
+BOOTSTRAP = f"""
+import importlib, pkgutil, sys
+sys.path.insert(0, sys.argv.pop(1))
+try:
+    import newscorpus
+    for module in pkgutil.walk_packages(newscorpus.__path__, "newscorpus."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+except ModuleNotFoundError as err:
+    if not err.name or err.name.split(".")[0] == "newscorpus":
+        raise
+    sys.stderr.write({MISSING_MODULE!r} + err.name.split(".")[0] + "\\n")
+    sys.exit(1)
+from newscorpus.cli import main
+main()
+"""
 
 
 def verify_release(layout: Layout, release_dir: Path) -> list[str]:
@@ -88,11 +112,46 @@ def rebuild_at(commit: str, release_dir: Path, version: str, tmp: Path) -> Path:
         tar.extractall(tree, filter="data")
     root = tree / prefix
     code = tree / "loaders"  # absent when the corpus lives apart from the code: the installed newscorpus rebuilds it
+    requirements = declared_requirements(tree / "pyproject.toml") if code.is_dir() else []
+    missing = [r for r in requirements if not installed(r)]
+    if missing:
+        raise CommandError(missing_message(version, commit, [str(r) for r in missing]))
     target = root / "releases" / f"v{version}"
     subprocess.run(["rm", "-rf", str(target)], check=True)
-    bootstrap = "import sys; sys.path.insert(0, sys.argv.pop(1)); from newscorpus.cli import main; main()"
-    built = subprocess.run([sys.executable, "-c", bootstrap, str(code), "build", "--version", version, "--root", str(root)],
+    built = subprocess.run([sys.executable, "-c", BOOTSTRAP, str(code), "build", "--version", version, "--root", str(root)],
                            capture_output=True, text=True)
     if built.returncode != 0:
+        module = next((line.removeprefix(MISSING_MODULE) for line in built.stderr.splitlines() if line.startswith(MISSING_MODULE)), None)
+        if module is not None:
+            named = [str(r) for r in requirements if canonical(r.name) == canonical(module)] or [module]
+            raise CommandError(missing_message(version, commit, named, module))
         raise CommandError(f"rebuilding v{version} at commit {commit[:12]} failed:\n{built.stderr[-2000:]}")
     return target
+
+
+def declared_requirements(pyproject: Path) -> list[Requirement]:
+    """The packages the commit's pyproject.toml requires on this interpreter (markers applied)."""
+    try:
+        declared = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("dependencies", [])
+        requirements = [Requirement(text) for text in declared]
+    except (OSError, ValueError, InvalidRequirement):  # no or an odd pyproject: the rebuild itself will say what it lacks
+        return []
+    return [r for r in requirements if r.marker is None or r.marker.evaluate()]
+
+
+def installed(requirement: Requirement) -> bool:
+    try:
+        importlib.metadata.distribution(requirement.name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def canonical(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def missing_message(version: str, commit: str, packages: list[str], module: str | None = None) -> str:
+    lacks = f"the module {module!r}, which this environment lacks" if module else f"{', '.join(packages)}, which this environment lacks"
+    command = shlex.join([sys.executable, "-m", "pip", "install", *packages])
+    return f"rebuilding v{version} needs what the code of commit {commit[:12]} imports: {lacks}; install it with: {command}"

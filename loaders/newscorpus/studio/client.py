@@ -22,6 +22,7 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.core.parse_error import ParsingError
 
 from .. import progress
+from ..files import writing
 from ..problems import CommandError
 from ..redact import redact
 
@@ -147,8 +148,8 @@ class Studio:
     def export_to(self, project_id: int, path: Path) -> None:
         """The project's JSON export streamed into `path` (the whole export is never in memory)."""
 
-        def download():
-            with path.open("wb") as handle:
+        def download():  # an OSError here is the file's (the network's are httpx's): not retried as a server's
+            with writing(path.parent, "the export"), path.open("wb") as handle:
                 for chunk in self.client.projects.exports.download_sync(id=project_id, export_type="JSON", download_all_tasks=True):
                     handle.write(chunk)
                     progress.advance(len(chunk))

@@ -205,7 +205,7 @@ def read_prediction_file(layout: Layout, path: Path, taxonomy: Taxonomy) -> tupl
     with the lines that fail the schema or name a label the taxonomy lacks. Offsets are checked
     against the articles by `check_against_article`."""
     file = layout.relative(path)
-    schema = SchemaCheck(layout.schema_path("predictions.schema.json"))
+    schema = SchemaCheck.of_corpus(layout, "predictions.schema.json")
     labels = set(taxonomy.entity_names)
     found: dict[str, list[FilePrediction]] = defaultdict(list)
     problems: list[Problem] = []

@@ -15,7 +15,7 @@ import orjson
 
 from .. import progress
 from ..exports.supersession import iter_current_annotations
-from ..files import write_atomically
+from ..files import write_atomically, writing
 from ..identities import cleaned_export
 from ..layout import Layout
 from ..problems import CommandError, InputError, Report
@@ -60,13 +60,15 @@ def pull_project(layout: Layout, studio: Studio, project, stamp: str) -> Path | 
     target = layout.annotations_dir / project_folder(project.title) / f"{stamp}.json"
     previous = [p for p in layout.exports() if p.parent == target.parent]
     staged = target.with_name(f".{target.name}.part")
-    staged.parent.mkdir(parents=True, exist_ok=True)
+    with writing(staged.parent, "the export"):
+        staged.parent.mkdir(parents=True, exist_ok=True)
     try:
         with progress.stage("exporting", unit="bytes"):
             studio.export_to(project.id, staged)
         cleaned = cleaned_export(staged, layout.relative(target))
         if cleaned is not None:
-            write_atomically(staged, cleaned)
+            with writing(staged.parent, "the export"):
+                write_atomically(staged, cleaned)
         report = Report()
         with progress.stage("checking articles", total=progress.count_lines(layout.shards())):
             digests = check_corpus(layout, report)

@@ -19,7 +19,7 @@ from ..corpus import articles_by_id, iter_articles, text_digest
 from ..exports.records import ArticleDigest
 from ..exports.supersession import ArticleTasks, iter_export_tasks
 from ..layout import Layout
-from ..problems import InputError, Problem, Report
+from ..problems import CommandError, InputError, Problem, Report
 from ..resolve import latest_per_annotator, resolve_gold, voters_and_reviews
 from ..taxonomy import Taxonomy, load_taxonomy
 from ..validate import check_corpus, valid_annotations
@@ -55,16 +55,24 @@ def push_key(article_id: str, text: str, title: str) -> tuple:
 
 
 def import_tasks(studio: Studio, project_id: int, tasks: Iterable[dict]) -> int:
-    """Import the tasks in batches, as they come; returns how many."""
+    """Import the tasks in batches, as they come; returns how many. A batch that fails (the server
+    died) ends the push with how many went in before it: the next push sends only the rest."""
     count, batch = 0, []
+
+    def send(batch: list[dict]) -> int:
+        try:
+            studio.call("importing tasks", lambda: studio.client.projects.import_tasks(id=project_id, request=batch))
+        except CommandError as err:
+            raise CommandError(f"{err}; {count} tasks of this push went in before it failed: push again to send the rest "
+                               "(articles whose task is in the project are not sent twice)") from None
+        return len(batch)
+
     for task in tasks:
         batch.append(task)
         if len(batch) == IMPORT_BATCH:
-            studio.call("importing tasks", lambda b=batch: studio.client.projects.import_tasks(id=project_id, request=b))
-            count, batch = count + len(batch), []
+            count, batch = count + send(batch), []
     if batch:
-        studio.call("importing tasks", lambda: studio.client.projects.import_tasks(id=project_id, request=batch))
-        count += len(batch)
+        count += send(batch)
     return count
 
 
