@@ -66,7 +66,7 @@ def run(articles: int, out: Path, skip_peer: bool, skip_studio: bool = False) ->
     results["validate"] = measure_rss([newscorpus, "validate", "--root", str(corpus), "--format", "json"])
     results["build"] = measure_rss([newscorpus, "build", "--version", "0.0.1", "--root", str(corpus), "--out", str(scratch / "releases")])
     release = scratch / "releases" / "v0.0.1"
-    # agreement of the release (the target: at most validate's time) and of the working tree (validate, then the measures)
+    # agreement of the release (the target: at most validate's time) and of the working tree (validate, then the measures)
     results["agreement"] = measure_rss([newscorpus, "agreement", "--release", str(release), "--format", "json", "--out", str(scratch / "agreement.json")])
     results["agreement_tree"] = measure_rss([newscorpus, "agreement", "--root", str(corpus), "--format", "json", "--out", str(scratch / "agreement-tree.json")])
     results["build_small"] = measure_rss([newscorpus, "build", "--version", "0.0.1", "--root", str(small), "--out", str(scratch / "releases-small")])

@@ -361,7 +361,7 @@ class AgreementMeasures:
         self.disagreements += other.disagreements
 
     def report(self) -> dict:
-        """The issue's JSON shape; a value that cannot be computed is None."""
+        """The JSON shape of schema/agreement.schema.json; a value that cannot be computed is None."""
         self.flush()
         label_f1 = self.tally.entity_f1_by_label()
         topic_alpha = self.tally.topic_alpha_by_label()
