@@ -244,6 +244,24 @@ def test_a_stale_task_that_cannot_be_carried_waits_for_its_pushed_again_task_wit
     assert "1 of its spans touch the edits" in checked["problems"][0]["message"] and "task 2" in checked["problems"][0]["message"]
 
 
+def test_a_stale_task_whose_article_was_pushed_again_to_a_fresh_project_waits_for_it_without_failing(tmp_path):
+    """The corrected article went to a new project, pulled before anyone annotated: its pending task
+    is in a newer export, not beside the stale one, and still counts as pushed again."""
+    layout = new_corpus(tmp_path / "c", ["PERSON", "GPE"], ["politics"])
+    record = article("wire-1", "Ana Reyes flew to Kabuls on Monday.", "Visit")
+    write_jsonl(layout.corpus_dir / "wire.jsonl", [record])
+    write_export(layout, "20260101T000000Z.json", [task(1, {**record, "text": OLD}, annotation(1, 7, span(0, 9, "PERSON", "Ana Reyes"), span(18, 23, "GPE", "Kabul")))])
+    write_export(layout, "20260201T000000Z.json", [task(1, record)])
+    result = run("validate", "--root", layout.root, "--format", "json")
+    checked = json.loads(result.out)
+    assert result.code == 0 and [(p["code"], p["file"]) for p in checked["problems"]] == [
+        ("stale-task-superseded", "annotations/20260101T000000Z.json"), ("export-contributes-nothing", "annotations/20260101T000000Z.json")]
+    assert "a newer export has a task with the current text and awaits annotation" in checked["problems"][0]["message"]
+
+    write_export(layout, "20260201T000000Z.json", [task(1, {**record, "text": "Ana Reyes flew out on Monday."})])  # that task is stale too
+    assert run("validate", "--root", layout.root).code == 1
+
+
 @pytest.mark.studio
 def test_in_one_project_a_corrected_article_keeps_its_labels_until_its_new_task_is_submitted(tmp_path, label_studio):
     import time

@@ -40,6 +40,7 @@ class ArticleTasks:
     review: bool
     first: int  # where its first task lies in the file: what is said of articles is said in this order
     tasks: list[TaskOutcome]
+    pushed_again: bool = False  # a newer export has a task with the corpus's text that awaits annotation
 
 
 @dataclass
@@ -98,20 +99,22 @@ def iter_export_tasks(
     """
     schema_path = layout.schema_path("labelstudio-export.schema.json")
     claimed: set[tuple[str, bool]] = set()  # (article id, review task?) of newer exports
+    awaiting: set[tuple[str, bool]] = set()  # articles a newer export has a current task of, not annotated yet
     for path in reversed(layout.exports() if exports is None else exports):
         file = layout.relative(path)
         left_out: Counter = Counter()
         # its own generator, so nothing of this file (a task's bytes hold the whole file) is alive while the next is read
-        given = yield from export_articles(path, file, taxonomy, corpus, report, schema_path, claimed, left_out, pool)
+        given = yield from export_articles(path, file, taxonomy, corpus, report, schema_path, claimed, awaiting, left_out, pool)
         if given is not None:
             claimed.update(given)
             yield ExportRead(file, left_out)
 
 
 def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str, ArticleDigest], report: Report, schema_path: Path,
-                    claimed: set[tuple[str, bool]], left_out: Counter, pool) -> Iterator[ArticleTasks]:
+                    claimed: set[tuple[str, bool]], awaiting: set[tuple[str, bool]], left_out: Counter, pool) -> Iterator[ArticleTasks]:
     """The articles of one export that newer ones do not claim; returns the articles that have an
-    annotation here (they supersede older exports), or None when the file cannot be read as an export."""
+    annotation here (they supersede older exports), or None when the file cannot be read as an export.
+    Adds to `awaiting` the articles that have a current task here and no annotation: pushed again."""
     export, problems = split_export(path, file)
     report.extend(problems)
     if export is None:
@@ -145,7 +148,7 @@ def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str,
                 seen = {part: task["data"][part] for part in ("title", "text") if part in task["data"]} if current is False else None
                 article = open_articles.get(key)
                 if article is None:
-                    article = open_articles[key] = ArticleTasks(file, article_id, key[1], index, [])
+                    article = open_articles[key] = ArticleTasks(file, article_id, key[1], index, [], key in awaiting)
                 if records:
                     given.add(key)
                 else:
@@ -155,7 +158,10 @@ def export_articles(path: Path, file: str, taxonomy: Taxonomy, corpus: dict[str,
         if done is not None:
             read.add(done)
             if done in open_articles:
-                yield open_articles.pop(done)
+                article = open_articles.pop(done)
+                if done not in given and any(t.current for t in article.tasks):
+                    awaiting.add(done)
+                yield article
     report.extend(reader.conversion_problems())
     return given
 
@@ -184,7 +190,7 @@ def iter_current_annotations(
     def resolve(article: ArticleTasks, corpus_article: dict | None) -> list[AnnotationRecord]:
         nonlocal contributed
         problems = Report()
-        records = current_records(article.file, article.article_id, article.tasks, corpus_article, problems, carry)
+        records = current_records(article.file, article.article_id, article.tasks, corpus_article, problems, carry, article.pushed_again)
         said.append((article.first, problems.problems, [task_fate(t) for t in article.tasks]))
         report.counts["annotations"] += len(records)
         contributed += len(records)
@@ -228,12 +234,14 @@ def why_nothing(fates: Counter) -> str:
     return f"of its {tasks} {'task' if tasks == 1 else 'tasks'}, " + ", ".join(f"{n} {fate}" for fate, n in fates.items() if n)
 
 
-def current_records(file: str, article_id: str, tasks: list[TaskOutcome], article: dict | None, report: Report, carry: bool) -> list[AnnotationRecord]:
+def current_records(file: str, article_id: str, tasks: list[TaskOutcome], article: dict | None, report: Report, carry: bool,
+                    pushed_again: bool = False) -> list[AnnotationRecord]:
     """The records that stand for an article in one export; stale tasks are superseded, carried or refused.
 
     A current task that someone has submitted supersedes the article's stale tasks. Otherwise the
     stale tasks' labels are carried to the corpus text when every span can be; when some cannot,
-    that is an error unless the article has been pushed again (a current task awaits annotation).
+    that is an error unless the article has been pushed again (a current task awaits annotation, in
+    this export or, `pushed_again`, in a newer one).
     """
     current = [t for t in tasks if t.current]
     records = [r for t in current for r in t.records]
@@ -244,10 +252,12 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
     submitted = any(not r.cancelled for r in records)
     if not stale:
         return records
-    if submitted or (current and not carry):
+    awaiting = f"task {current[0].task_id} of the same export has the current text" if current else \
+        "a newer export has a task with the current text" if pushed_again else None
+    if submitted or (awaiting and not carry):
         for task in stale:
             report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported ({stale_difference(task.seen, article)}); "
-                               f"task {current[0].task_id} of the same export has the current text", task=task.task_id, pointer=f"{task.pointer}/data"))
+                               + awaiting, task=task.task_id, pointer=f"{task.pointer}/data"))
         return records
     if not carry:
         for task in stale:
@@ -268,10 +278,10 @@ def current_records(file: str, article_id: str, tasks: list[TaskOutcome], articl
             report.add(Problem("carried-forward", file, f"article {article_id!r} changed after this task was exported; its {spans} spans and its topics "
                                f"are carried to the corpus text through {change.describe()}", task=task.task_id, pointer=f"{task.pointer}/data"))
         return records + carried
-    if current:
+    if awaiting:
         for task in stale:
             report.add(Problem("stale-task-superseded", file, f"article {article_id!r} changed after this task was exported and {len(lost)} of its spans "
-                               f"touch the edits; task {current[0].task_id} of the same export has the current text and awaits annotation", task=task.task_id, pointer=f"{task.pointer}/data"))
+                               f"touch the edits; {awaiting} and awaits annotation", task=task.task_id, pointer=f"{task.pointer}/data"))
         return records
     by_span: dict[tuple, list] = {}
     for task, lost_span in lost:
