@@ -80,6 +80,19 @@ def test_verify_passes_on_a_fresh_release_and_fails_after_a_byte_changes(gum_rel
     assert bad.code == 1 and "documents/train-00000-of-00001.parquet" in bad.out
 
 
+def test_verify_names_a_file_the_manifest_does_not_list(gum_release, tmp_path):
+    """A shard slipped into a release breaks load_dataset; verify must not call that release verified."""
+    layout, release = gum_release
+    copy = tmp_path / "releases" / "v1.0.0"
+    shutil.copytree(release, copy)
+    shard = next((copy / "ner").glob("train-*.parquet"))
+    shutil.copy(shard, copy / "ner" / "train-00001-of-00001.parquet")
+    (copy / "notes.txt").write_text("x")
+    bad = run("verify", copy, "--root", layout.root)
+    assert bad.code == 1 and "verified" not in bad.out
+    assert "ner/train-00001-of-00001.parquet: not in the manifest" in bad.out and "notes.txt: not in the manifest" in bad.out
+
+
 def test_the_card_yaml_matches_the_files(gum_release):
     _, release = gum_release
     import yaml

@@ -49,6 +49,10 @@ def verify_release(layout: Layout, release_dir: Path) -> list[str]:
     manifest = read_manifest(release_dir)
     differences = [f"{f['path']}: sha256 differs from the manifest" for f in manifest["files"]
                    if not (release_dir / f["path"]).is_file() or sha256_of(release_dir / f["path"]) != f["sha256"]]
+    listed = {f["path"] for f in manifest["files"]} | {"manifest.json"}
+    differences += [f"{path}: not in the manifest (a release holds only the files its manifest lists)"
+                    for path in sorted(p.relative_to(release_dir).as_posix() for p in release_dir.rglob("*") if not p.is_dir())
+                    if path not in listed]
     recorded = manifest.get("tool") or {}
     if not recorded or any(tool_versions().get(name) != version for name, version in recorded.items()):  # a release names the tools its files depend on
         return differences + [f"built with {manifest.get('tool')}, this is {tool_versions()}: install those versions to rebuild"]
