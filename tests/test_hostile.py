@@ -93,6 +93,13 @@ def test_validate_of_a_path_that_does_not_exist_or_lies_outside_is_not_valid(cor
     outside.write_text("")
     elsewhere = run("validate", outside, "--root", corpus.root)
     assert elsewhere.code == 1 and "[path-error] lies outside the corpus" in elsewhere.err
+    (corpus.root / "junk.json").write_text("garbage{")
+    (corpus.annotations_dir / "notes.txt").write_text("garbage{")
+    for unread in (corpus.root / "junk.json", corpus.annotations_dir / "notes.txt"):
+        said = run("validate", unread, "--root", corpus.root)
+        assert said.code == 1 and "[path-error] is not a file validate reads" in said.err and "valid:" not in said.out
+    shard = run("validate", corpus.corpus_dir / "wire.jsonl", "--root", corpus.root)
+    assert shard.code == 1 and "wire.jsonl" in shard.out  # a file it reads is reported on, here as invalid
 
 
 def test_diff_and_verify_of_what_is_not_a_release_say_so(corpus, tmp_path):

@@ -50,3 +50,20 @@ def test_a_schema_file_that_is_not_json_is_named_with_its_line(gum):
     assert result.code == 1
     assert result.out.startswith("error: schema/labelstudio-export.schema.json (line 2): [schema-invalid] is not valid JSON: trailing comma")
     assert result.out.count("error: ") == 1
+
+
+def test_the_pre_commit_hook_passes_validate_exactly_the_files_it_reads():
+    """validate refuses a file it does not read, so the hook must pass no other."""
+    import re
+    import subprocess
+
+    import yaml
+
+    from newscorpus.layout import Layout
+
+    for hooks in (REPO / ".pre-commit-hooks.yaml", REPO / "loaders" / "newscorpus" / "templates" / "pre-commit-config.yaml"):
+        document = yaml.safe_load(hooks.read_text())
+        (hook,) = document if isinstance(document, list) else document["repos"][0]["hooks"]
+        tracked = subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True, check=True).stdout.split()
+        layout = Layout(REPO)
+        assert {f for f in tracked if re.search(hook["files"], f)} == {layout.relative(p) for p in layout.checked_files()}

@@ -138,8 +138,11 @@ def validate(
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}", 2)
     layout = Layout(root)
-    wrong = [Problem("path-error", str(p), "does not exist" if not (p.exists() or p.is_symlink()) else f"lies outside the corpus {root}")
-             for p in paths or [] if not (p.exists() or p.is_symlink()) or not layout.contains(p)]
+    checked = {layout.relative(p) for p in layout.checked_files()}
+    wrong = [Problem("path-error", str(p), "does not exist" if not (p.exists() or p.is_symlink()) else
+                     f"lies outside the corpus {root}" if not layout.contains(p) else
+                     "is not a file validate reads (corpus/*.jsonl, annotations/**/*.json, the taxonomy, the settings and schema files)")
+             for p in paths or [] if layout.relative(p) not in checked]
     if wrong:
         raise InputError(Report(wrong), "nothing was validated: a path named is not in the corpus")
     with progress.show(quiet):

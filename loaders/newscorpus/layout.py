@@ -61,6 +61,11 @@ class Layout:
         found = [p for p in self.annotations_dir.rglob("*.json") if not p.name.startswith(".")]
         return sorted(found, key=lambda p: (p.name, p.relative_to(self.annotations_dir).as_posix()))
 
+    def checked_files(self) -> list[Path]:
+        """Every file `validate` reads: a report may be limited to these, and to nothing it did not read."""
+        settings = [self.taxonomy_path, self.boilerplate_path, self.release_settings_path]
+        return [p for p in settings if p.exists()] + self.own_schemas() + self.shards() + self.exports()
+
     def contains(self, path: Path) -> bool:
         try:
             (path.parent.resolve() / path.name).relative_to(self.root.resolve())
