@@ -264,3 +264,12 @@ def test_a_push_whose_server_dies_part_way_says_how_many_went_in_and_the_next_pu
         assert pulled.returncode == 1 and "exporting the project" in pulled.stderr, pulled.stderr
         assert "Traceback" not in pulled.stderr and token not in pulled.stderr + pulled.stdout
         assert [p for p in layout.annotations_dir.rglob("*") if p.is_file()] == []  # a pull whose server dies writes nothing
+
+
+@pytest.mark.parametrize("fmt", ["conll", "brat", "spacy"])
+def test_an_export_that_runs_out_of_room_names_the_folder_and_leaves_nothing(fmt, tmp_path):
+    out = tmp_path / "exported"
+    done = newscorpus("export", REPO / "releases" / "v1.1.0", "--format", fmt, "--out", out, limit_kib=1)
+    assert_refused_cleanly(done, f"the {fmt} export", out)
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its staging folder
+    assert newscorpus("export", REPO / "releases" / "v1.1.0", "--format", fmt, "--out", out).returncode == 0  # with room, it exports

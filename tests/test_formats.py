@@ -243,6 +243,18 @@ def test_an_entity_link_reaches_spacys_kb_id_and_a_brat_normalization_and_is_cou
     assert unheld["entity links"] == 1 and unheld["topics of articles"] == 1
 
 
+def test_an_export_into_the_empty_current_folder_fills_it(tmp_path):
+    here = tmp_path / "here"
+    here.mkdir()
+    done = run("export", V110, "--format", "conll", "--out", ".", cwd=here)
+    assert done.code == 0, done.err
+    assert sorted(files_of(here)) == ["train.conll"]  # v1.1.0 has one split
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]  # no staging folder left beside it
+    nested = run("export", V110, "--format", "brat", "--out", "exports/brat", cwd=here)
+    assert nested.code == 0, nested.err
+    assert (here / "exports" / "brat" / "annotation.conf").exists()
+
+
 def test_a_link_on_a_span_over_a_line_break_stays_on_one_brat_line():
     """A span from the end of one paragraph into the next, linked to Q1; and a topic whose name holds a tab."""
     from collections import Counter
