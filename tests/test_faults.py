@@ -273,3 +273,16 @@ def test_an_export_that_runs_out_of_room_names_the_folder_and_leaves_nothing(fmt
     assert_refused_cleanly(done, f"the {fmt} export", out)
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its staging folder
     assert newscorpus("export", REPO / "releases" / "v1.1.0", "--format", fmt, "--out", out).returncode == 0  # with room, it exports
+
+
+def test_an_init_that_runs_out_of_room_leaves_no_corpus(tmp_path):
+    root = tmp_path / "corpus"
+    done = newscorpus("init", root, limit_kib=6)  # the taxonomy (5.6 KiB) fits, the Label Studio export schema (8.2 KiB) does not
+    assert_refused_cleanly(done, "the new corpus", root)
+    assert list(tmp_path.iterdir()) == []
+    clone = tmp_path / "clone"
+    (clone / ".git").mkdir(parents=True)
+    done = newscorpus("init", clone, limit_kib=6)
+    assert_refused_cleanly(done, "the new corpus", clone)
+    assert [p.name for p in clone.iterdir()] == [".git"]
+    assert newscorpus("init", clone).returncode == 0  # with room, it lays the corpus out
