@@ -264,3 +264,25 @@ def test_a_push_whose_server_dies_part_way_says_how_many_went_in_and_the_next_pu
         assert pulled.returncode == 1 and "exporting the project" in pulled.stderr, pulled.stderr
         assert "Traceback" not in pulled.stderr and token not in pulled.stderr + pulled.stdout
         assert [p for p in layout.annotations_dir.rglob("*") if p.is_file()] == []  # a pull whose server dies writes nothing
+
+
+@pytest.mark.parametrize("fmt", ["conll", "brat", "spacy"])
+def test_an_export_that_runs_out_of_room_names_the_folder_and_leaves_nothing(fmt, tmp_path):
+    out = tmp_path / "exported"
+    done = newscorpus("export", REPO / "releases" / "v1.1.0", "--format", fmt, "--out", out, limit_kib=1)
+    assert_refused_cleanly(done, f"the {fmt} export", out)
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its staging folder
+    assert newscorpus("export", REPO / "releases" / "v1.1.0", "--format", fmt, "--out", out).returncode == 0  # with room, it exports
+
+
+def test_an_init_that_runs_out_of_room_leaves_no_corpus(tmp_path):
+    root = tmp_path / "corpus"
+    done = newscorpus("init", root, limit_kib=6)  # the taxonomy (5.6 KiB) fits, the Label Studio export schema (8.2 KiB) does not
+    assert_refused_cleanly(done, "the new corpus", root)
+    assert list(tmp_path.iterdir()) == []
+    clone = tmp_path / "clone"
+    (clone / ".git").mkdir(parents=True)
+    done = newscorpus("init", clone, limit_kib=6)
+    assert_refused_cleanly(done, "the new corpus", clone)
+    assert [p.name for p in clone.iterdir()] == [".git"]
+    assert newscorpus("init", clone).returncode == 0  # with room, it lays the corpus out

@@ -241,3 +241,36 @@ def test_an_entity_link_reaches_spacys_kb_id_and_a_brat_normalization_and_is_cou
     assert not unheld
     list(conll.conll_lines([linked], unheld))
     assert unheld["entity links"] == 1 and unheld["topics of articles"] == 1
+
+
+def test_an_export_into_the_empty_current_folder_fills_it(tmp_path):
+    here = tmp_path / "here"
+    here.mkdir()
+    done = run("export", V110, "--format", "conll", "--out", ".", cwd=here)
+    assert done.code == 0, done.err
+    assert sorted(files_of(here)) == ["train.conll"]  # v1.1.0 has one split
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]  # no staging folder left beside it
+    nested = run("export", V110, "--format", "brat", "--out", "exports/brat", cwd=here)
+    assert nested.code == 0, nested.err
+    assert (here / "exports" / "brat" / "annotation.conf").exists()
+
+
+def test_a_link_on_a_span_over_a_line_break_stays_on_one_brat_line():
+    """A span from the end of one paragraph into the next, linked to Q1; and a topic whose name holds a tab."""
+    from collections import Counter
+
+    from newscorpus.formats import brat
+    from newscorpus.formats.release_rows import ExportedArticle, ReleaseLabels
+
+    labels = ReleaseLabels(["DATE"], ["talks\tand  treaties"], [], ["O", "B-DATE", "I-DATE"])
+    text = "They met on Monday.\nThe talks went well."
+    start = text.index("Monday")
+    span = text[start:text.index(" went")]
+    linked = ExportedArticle("talks-1", "Talks", text, [{"start": start, "end": start + len(span), "label": "DATE", "text": span, "kb_id": "Q1"}],
+                             [], ["talks\tand  treaties"], [])
+    _, ann = brat.brat_document(linked, labels, Counter())
+    lines = ann.splitlines()
+    assert len(lines) == 4 and all(line[0] in "TN#" for line in lines), ann
+    assert "#1\tAnnotatorNotes T1\ttopics: talks and treaties" in lines
+    assert "T2\tDATE 18 25;26 35\tMonday. The talks" in lines  # brat joins a span's fragments with one space
+    assert "N1\tReference T2 KB:Q1\tMonday. The talks" in lines

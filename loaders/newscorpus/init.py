@@ -3,19 +3,22 @@
 It holds the taxonomy (the default one, a given one once it validates, or one derived from a Label
 Studio labeling config), copies of the schemas the corpus is checked against, the settings files
 filled with their defaults, an empty annotations/, a CI workflow and a pre-commit config.
-Nothing that exists is overwritten, and nothing is written unless everything can be.
+Nothing that exists is overwritten, and nothing is written unless everything can be: every file is
+written in full before any is renamed into place, and an init that fails removes the folders it made.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from string import Template
 
 import orjson
 
-from .files import write_atomically
+from .files import write_all_atomically, writing
 from .layout import PACKAGED_SCHEMAS, Layout
 from .problems import CommandError, InputError, Problem, Report
 from .settings import release_defaults
@@ -75,6 +78,21 @@ def init_corpus(root: Path, taxonomy_file: Path | None = None, label_config: Pat
     readme = root / "README.md"
     if not readme.exists():
         files[readme] = Template((TEMPLATES / "README.md").read_text()).safe_substitute(NAME=root.resolve().name).encode()
-    for path, data in files.items():
-        write_atomically(path, data)
+    made = missing_folders(root, files)
+    with writing(root, "the new corpus"):
+        try:
+            write_all_atomically(files)
+        except OSError:
+            for folder in made:  # emptied by write_all_atomically; removed deepest first, and only while empty
+                for inner, _, _ in os.walk(folder, topdown=False):
+                    with suppress(OSError):
+                        os.rmdir(inner)
+            raise
     return list(files)
+
+
+def missing_folders(root: Path, files: dict[Path, bytes]) -> list[Path]:
+    """The outermost folders that `files` need and that do not exist yet, so that a failed init can
+    remove what it made."""
+    missing = {folder for path in files for folder in path.parents if not folder.exists()}
+    return sorted(folder for folder in missing if folder.parent not in missing)

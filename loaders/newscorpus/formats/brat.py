@@ -25,6 +25,12 @@ def brat_type(label: str) -> str:
     return re.sub(r"\s+", "_", label)
 
 
+def one_line(text: str) -> str:
+    """The free text that ends an N or note line: brat reads an `.ann` a line at a time, so every
+    whitespace run becomes one space, as brat joins the fragments of a span over a line break."""
+    return re.sub(r"\s+", " ", text)
+
+
 def title_type(labels: ReleaseLabels) -> str:
     taken = {brat_type(name) for name in labels.entities}
     return next(name for name in TITLE_TYPES if name not in taken)
@@ -55,7 +61,7 @@ def brat_document(article: ExportedArticle, labels: ReleaseLabels, unheld: Count
     if article.title.strip():
         lines.append(text_bound("T1", title_type(labels), 0, len(article.title), text))
         if article.topics:
-            lines.append(f"#1\tAnnotatorNotes T1\ttopics: {' | '.join(article.topics)}")
+            lines.append(f"#1\tAnnotatorNotes T1\ttopics: {one_line(' | '.join(article.topics))}")
     else:  # nothing to anchor a note to
         unheld["topics of articles with an empty title"] += len(article.topics)
     number = 1
@@ -68,7 +74,7 @@ def brat_document(article: ExportedArticle, labels: ReleaseLabels, unheld: Count
             lines.append(text_bound(f"T{number}", brat_type(entity["label"]), offset + entity["start"], offset + entity["end"], text))
             if entity.get("kb_id"):
                 normalizations += 1
-                lines.append(f"N{normalizations}\tReference T{number} KB:{entity['kb_id']}\t{entity['text']}")
+                lines.append(f"N{normalizations}\tReference T{number} KB:{entity['kb_id']}\t{one_line(entity['text'])}")
     text_ids = entity_ids[len(article.title_entities):]
     for index, (head, tail, label) in enumerate(article.relations, start=1):
         lines.append(f"R{index}\t{brat_type(label)} Arg1:{text_ids[head]} Arg2:{text_ids[tail]}")

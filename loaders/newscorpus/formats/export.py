@@ -1,7 +1,8 @@
 """`newscorpus export`: one file set per split of a release, in a format another stack reads.
 
-The files are written into a staging folder beside DIR and renamed into place when complete, so
-an export that fails leaves nothing; a DIR that holds anything is refused, never overwritten.
+The files are written into a staging folder beside DIR and renamed into place when complete (into
+DIR itself when it exists, so that `--out .` fills the current folder), so an export that fails
+(a full disk: one `cannot write` message, exit 1) leaves nothing; a DIR that holds anything is refused, never overwritten.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import writing
 from ..problems import CommandError
 from . import brat, conll, spacy
-from .release_rows import ExportedArticle, checked_release, release_labels, split_articles
+from .release_rows import ExportedArticle, ReleaseLabels, checked_release, release_labels, split_articles
 
 FORMATS = ("spacy", "conll", "brat")
 
@@ -37,7 +39,8 @@ class ExportSummary:
 def export_release(release_dir: Path, fmt: str, out_dir: Path) -> ExportSummary:
     if fmt not in FORMATS:
         raise CommandError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if out_dir.resolve().is_relative_to(release_dir.resolve()):
+    out_dir = out_dir.resolve()  # `.` and `..` have no name to stage beside
+    if out_dir.is_relative_to(release_dir.resolve()):
         raise CommandError(f"{out_dir} is inside the release {release_dir}, which never changes: export somewhere else")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise CommandError(f"{out_dir} is not an empty folder: an export goes into a new or empty one and never overwrites")
@@ -46,6 +49,13 @@ def export_release(release_dir: Path, fmt: str, out_dir: Path) -> ExportSummary:
     if fmt == "spacy":
         spacy.require_spacy()
     summary = ExportSummary(out_dir)
+    with writing(out_dir, f"the {fmt} export"):
+        write_export(release_dir, fmt, out_dir, splits, labels, summary)
+    summary.unheld = Counter({kind: n for kind, n in summary.unheld.items() if n})
+    return summary
+
+
+def write_export(release_dir: Path, fmt: str, out_dir: Path, splits: list[str], labels: ReleaseLabels, summary: ExportSummary) -> None:
     staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)  # left by a killed export whose process id this one now has
     try:
@@ -71,9 +81,22 @@ def export_release(release_dir: Path, fmt: str, out_dir: Path) -> ExportSummary:
             (staging / "visual.conf").write_text(brat.visual_conf(labels), encoding="utf-8", newline="\n")
             summary.files += 2
         if out_dir.exists():
-            out_dir.rmdir()
-        os.rename(staging, out_dir)
+            move_into(staging, out_dir)
+        else:
+            os.rename(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    summary.unheld = Counter({kind: n for kind, n in summary.unheld.items() if n})
-    return summary
+
+
+def move_into(staging: Path, out_dir: Path) -> None:
+    """Each staged entry renamed into the empty folder the user named, which stays the same folder:
+    a shell standing in it (`--out .`) sees the files. A rename that fails takes the moved ones back."""
+    moved = []
+    try:
+        for entry in sorted(staging.iterdir()):
+            os.rename(entry, out_dir / entry.name)
+            moved.append(entry.name)
+    except OSError:
+        for name in moved:
+            os.rename(out_dir / name, staging / name)
+        raise
