@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ DATA = REPO / "tests" / "data"  # test data shipped with the repository; provena
 GUM = DATA / "gum-news"
 SEED_TEXT = DATA / "seed" / "ibns-anti-taliban-panjshir.txt"
 NEWSCORPUS = Path(sys.executable).parent / "newscorpus"
+CHROMIUM = shutil.which("chromium")  # Debian's, from scripts/install-browser; Playwright's own download is not used
+QUIET_CHROMIUM = ("--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run")
 GUM_LABELS = ["person", "place", "organization", "event", "time", "abstract", "object", "substance", "plant", "animal"]
 
 
@@ -186,3 +189,25 @@ def label_studio(tmp_path_factory):
         yield StudioServer(url, account.token, account.username, account.password)
     finally:
         stop_server(server)
+
+
+@contextmanager
+def chromium_page(*args: str, **page_options):
+    """A page of headless Chromium, driven by Playwright; the browser is closed whatever happens."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", *args])
+        try:
+            yield browser.new_page(**page_options)
+        finally:
+            browser.close()
+
+
+def sign_in(page, url: str, email: str, password: str) -> None:
+    """Label Studio's sign-in form, as a person fills it."""
+    page.goto(url + "/user/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

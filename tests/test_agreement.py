@@ -8,7 +8,7 @@ import shutil
 import jsonschema_rs
 import pytest
 
-from conftest import REPO, annotation, article, new_corpus, pseudonym, run, span, task, topics, with_release_settings, write_export, write_jsonl
+from conftest import CHROMIUM, REPO, annotation, chromium_page, article, new_corpus, pseudonym, run, span, task, topics, with_release_settings, write_export, write_jsonl
 
 TEXT = "Alice met Bob in Paris. Acme hired Carol Smith."
 RECORD = article("a000", TEXT, "A title")
@@ -16,7 +16,6 @@ SINGLE = article("b000", "Dana saw Acme.", "Another title")
 ALICE, BOB, CAROL_SMITH, CAROL = span(0, 5, "PERSON", "Alice"), span(10, 13, "PERSON", "Bob"), span(35, 46, "PERSON", "Carol Smith"), span(35, 40, "PERSON", "Carol")
 PARIS_GPE, PARIS_ORG, ACME = span(17, 22, "GPE", "Paris"), span(17, 22, "ORG", "Paris"), span(24, 28, "ORG", "Acme")
 ANA, BEN, CHO, REVIEWER = 11, 12, 13, 14
-CHROMIUM = shutil.which("chromium")
 
 # Ana is right. Ben calls Paris an ORG and misses Bob; Cho calls Paris an ORG too (the label GPE/ORG
 # confused twice) and ends Carol Smith early (one boundary moved).
@@ -160,35 +159,28 @@ def test_with_no_article_of_two_annotators_every_measure_is_null_not_zero(tmp_pa
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")
 def test_the_html_page_opens_in_a_browser_without_network_or_errors_and_shows_the_jsons_numbers(corpus, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     page_file = tmp_path / "agreement.html"
     assert run("agreement", "--format", "html", "--out", page_file, "--root", corpus.root).code == 0
     report = agreement_json(corpus)
     errors, requests = [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(page_file.as_uri())
-            page.wait_for_load_state("load")
-            shown = page.evaluate("""() => ({
-              articles: document.querySelector('#articles').textContent,
-              pairs: Object.fromEntries([...document.querySelectorAll('table.pairs')].map(t => [t.dataset.measure,
-                [...t.querySelectorAll('td[data-a]')].map(c => [c.dataset.a, c.dataset.b, c.textContent])])),
-              kinds: Object.fromEntries([...document.querySelectorAll('table.kinds tr[data-kind]')].map(r => [r.dataset.kind, r.cells[1].textContent])),
-              confusion: [...document.querySelectorAll('table.confusion td[data-labels]')].map(c => [c.dataset.labels, c.textContent]),
-              labels: [...document.querySelectorAll('table.labels tr[data-label]')].map(r => [r.dataset.label, r.cells[1].textContent, r.cells[2].textContent]),
-              topics: [...document.querySelectorAll('table.topics tr[data-topic]')].map(r => [r.dataset.topic, r.cells[1].textContent]),
-              gold: [...document.querySelectorAll('table.gold tr[data-annotator]')].map(r => [...r.cells].map(c => c.textContent)),
-              disagreements: [...document.querySelectorAll('li.disagreement')].map(li => [li.dataset.kind,
-                li.querySelector('.sentence').textContent, [...li.querySelectorAll('mark')].map(m => [m.className, m.textContent])]),
-            })""")
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        shown = page.evaluate("""() => ({
+          articles: document.querySelector('#articles').textContent,
+          pairs: Object.fromEntries([...document.querySelectorAll('table.pairs')].map(t => [t.dataset.measure,
+            [...t.querySelectorAll('td[data-a]')].map(c => [c.dataset.a, c.dataset.b, c.textContent])])),
+          kinds: Object.fromEntries([...document.querySelectorAll('table.kinds tr[data-kind]')].map(r => [r.dataset.kind, r.cells[1].textContent])),
+          confusion: [...document.querySelectorAll('table.confusion td[data-labels]')].map(c => [c.dataset.labels, c.textContent]),
+          labels: [...document.querySelectorAll('table.labels tr[data-label]')].map(r => [r.dataset.label, r.cells[1].textContent, r.cells[2].textContent]),
+          topics: [...document.querySelectorAll('table.topics tr[data-topic]')].map(r => [r.dataset.topic, r.cells[1].textContent]),
+          gold: [...document.querySelectorAll('table.gold tr[data-annotator]')].map(r => [...r.cells].map(c => c.textContent)),
+          disagreements: [...document.querySelectorAll('li.disagreement')].map(li => [li.dataset.kind,
+            li.querySelector('.sentence').textContent, [...li.querySelectorAll('mark')].map(m => [m.className, m.textContent])]),
+        })""")
     assert errors == [] and requests == [page_file.as_uri()]
     assert shown["articles"] == str(report["articles"])
     for measure in ("span_f1", "overlap_f1", "token_kappa"):

@@ -6,17 +6,15 @@ vowel marks are code points of their own. Uses Debian's Chromium (scripts/instal
 """
 
 import json
-import shutil
 import time
 
 import pytest
 from datasets import load_dataset
 from label_studio_sdk import LabelStudio
 
-from conftest import REPO, article, new_corpus, run, write_jsonl, write_taxonomy
+from conftest import CHROMIUM, QUIET_CHROMIUM, REPO, article, chromium_page, new_corpus, run, sign_in, write_jsonl, write_taxonomy
 from newscorpus.layout import Layout
 
-CHROMIUM = shutil.which("chromium")
 TEXT = "Fans 🎉 cheered Maria today."
 LINKS = {"control": "entity_links", "kb": "wikidata", "pattern": "^(Q[1-9][0-9]*|NIL)$"}
 ARABIC = "وصل 🎉 مُحَمَّد إلى القاهرة يوم الاثنين."  # "Muhammad 🎉 arrived in Cairo on Monday", with its vowel marks
@@ -38,38 +36,26 @@ pytestmark = [pytest.mark.studio, pytest.mark.skipif(CHROMIUM is None, reason="D
 
 def label_word_in_browser(server, project_id: int, task_id: int, label: str, word: str, link: tuple[str, str] | None = None) -> None:
     """`link`: (the link field's placeholder, the id to type in it) for the span, once it is labelled and selected."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(server.url + "/user/login/")
-            page.fill("input[name=email]", server.username)
-            page.fill("input[name=password]", server.password)
-            page.click("button[type=submit]")
-            page.wait_for_load_state("networkidle")
-            page.goto(f"{server.url}/projects/{project_id}/data?tab=1&task={task_id}")
-            page.get_by_text(word, exact=False).first.wait_for(timeout=120_000)
-            page.get_by_text(label, exact=True).first.click()
-            box = page.evaluate(WORD_RECT, [word])
-            middle = box["y"] + box["height"] / 2
-            page.mouse.move(box["x"] + 1, middle)
-            page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] - 1, middle, steps=5)
-            page.mouse.up()
-            if link:
-                placeholder, kb_id = link
-                page.get_by_text(word, exact=True).last.click()  # the region in the Regions list: selected, its link field shows
-                field = page.get_by_placeholder(placeholder)
-                field.fill(kb_id)
-                field.press("Enter")
-            page.get_by_role("button", name="Submit").click()
-            page.wait_for_load_state("networkidle")
-            time.sleep(1)
-        finally:
-            browser.close()
+    with chromium_page(*QUIET_CHROMIUM, viewport={"width": 1400, "height": 900}) as page:
+        sign_in(page, server.url, server.username, server.password)
+        page.goto(f"{server.url}/projects/{project_id}/data?tab=1&task={task_id}")
+        page.get_by_text(word, exact=False).first.wait_for(timeout=120_000)
+        page.get_by_text(label, exact=True).first.click()
+        box = page.evaluate(WORD_RECT, [word])
+        middle = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + 1, middle)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] - 1, middle, steps=5)
+        page.mouse.up()
+        if link:
+            placeholder, kb_id = link
+            page.get_by_text(word, exact=True).last.click()  # the region in the Regions list: selected, its link field shows
+            field = page.get_by_placeholder(placeholder)
+            field.fill(kb_id)
+            field.press("Enter")
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_load_state("networkidle")
+        time.sleep(1)
 
 
 def labelled_in_browser(tmp_path, server, record: dict, label: str, word: str, link: str | None = None) -> tuple[dict, list[str]]:

@@ -4,16 +4,14 @@ lines that turn `documents` spans into labels for any fast tokenizer, run here a
 import json
 from collections import Counter
 import re
-import shutil
 
 import pytest
 from datasets import load_dataset
 from PIL import Image
 
-from conftest import REPO, annotation, article, new_corpus, run, span, task, topics, with_release_settings, write_export, write_jsonl
+from conftest import CHROMIUM, REPO, annotation, chromium_page, article, new_corpus, run, span, task, topics, with_release_settings, write_export, write_jsonl
 from newscorpus.hf_builder.ner import outermost
 
-CHROMIUM = shutil.which("chromium")
 TEMPLATE_HEADINGS = ["## Dataset Details", "### Dataset Description", "## Uses", "### Direct Use", "## Dataset Structure",
                      "## Dataset Creation", "### Source Data", "#### Who are the source data producers?", "### Annotations",
                      "#### Annotation process", "#### Who are the annotators?", "#### Personal and Sensitive Information",
@@ -63,21 +61,14 @@ def test_the_card_shows_a_picture_of_the_labels_that_a_rebuild_reproduces_byte_f
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-browser)")
 def test_the_card_rendered_as_html_shows_its_picture_in_a_browser(gum_release, tmp_path):
     from markdown_it import MarkdownIt
-    from playwright.sync_api import sync_playwright
-
     _, release = gum_release
     page_file = tmp_path / "card.html"
     page_file.write_text(f'<html><head><base href="{release.as_uri()}/"></head><body>'
                          + MarkdownIt("commonmark").enable("table").render(card_body(release)) + "</body></html>")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"])
-        try:
-            page = browser.new_page()
-            page.goto(page_file.as_uri())
-            page.wait_for_load_state("load")
-            shown = page.evaluate("() => [...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
-        finally:
-            browser.close()
+    with chromium_page("--allow-file-access-from-files") as page:
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        shown = page.evaluate("() => [...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
     with Image.open(release / "label_distribution.png") as image:
         assert shown == [["label_distribution.png", True, image.width]]
 

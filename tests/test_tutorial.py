@@ -9,7 +9,6 @@ through the SDK.
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 
@@ -17,10 +16,9 @@ import httpx
 import pytest
 from label_studio_sdk import LabelStudio
 
-from conftest import NEWSCORPUS, REPO, free_port
+from conftest import CHROMIUM, NEWSCORPUS, QUIET_CHROMIUM, REPO, chromium_page, free_port, sign_in
 
 TUTORIAL = (REPO / "docs" / "tutorial.md").read_text()
-CHROMIUM = shutil.which("chromium")
 
 
 
@@ -39,26 +37,14 @@ def bash(script: str, env: dict, stdin: str = "") -> str:
 
 def token_from_the_account_page(url: str, email: str, password: str) -> tuple[str, dict]:
     """Sign in, then your initials -> Account & Settings -> Legacy Token, as the tutorial says; also the page's settings."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(url + "/user/login/")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", password)
-            page.click("button[type=submit]")
-            page.wait_for_load_state("networkidle")
-            settings = page.evaluate("({analytics: window.APP_SETTINGS.collect_analytics, sentry: window.APP_SETTINGS.sentry_dsn})")
-            page.get_by_text(email[:2].upper(), exact=True).first.click()
-            page.get_by_text("Account & Settings").first.click()
-            page.get_by_text("Legacy Token", exact=True).first.click()
-            page.wait_for_function("document.querySelector('input[name=token]')?.value.length > 0", timeout=60_000)
-            return page.locator("input[name=token]").input_value(), settings
-        finally:
-            browser.close()
+    with chromium_page(*QUIET_CHROMIUM, viewport={"width": 1400, "height": 900}) as page:
+        sign_in(page, url, email, password)
+        settings = page.evaluate("({analytics: window.APP_SETTINGS.collect_analytics, sentry: window.APP_SETTINGS.sentry_dsn})")
+        page.get_by_text(email[:2].upper(), exact=True).first.click()
+        page.get_by_text("Account & Settings").first.click()
+        page.get_by_text("Legacy Token", exact=True).first.click()
+        page.wait_for_function("document.querySelector('input[name=token]')?.value.length > 0", timeout=60_000)
+        return page.locator("input[name=token]").input_value(), settings
 
 
 def annotate_as_in_the_browser(url: str, token: str) -> None:
